@@ -1,0 +1,64 @@
+# Psoas Coach: `make run` to chat, `make test` for everything CI checks.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+export DATABASE_URL ?= sqlite:///$(CURDIR)/.data/coach.sqlite3
+# Rasa and TensorFlow are chatty and phone home; keep startup quiet and offline.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+
+MODEL := models/coach.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
+
+.PHONY: run test lint unit integration validate test-stories eval bench kb train clean
+
+run: $(VENV)/.installed kb $(MODEL)
+	@scripts/run.sh
+
+$(VENV)/.installed: requirements.lock scripts/find-python.sh
+	@PYTHON_310=$$(scripts/find-python.sh) || exit 1; \
+	echo "Creating $(VENV) with $$PYTHON_310 and the locked packages (a few minutes the first time)…"; \
+	quiet_pip() { $(PY) -m pip install --quiet "$$@" 2>&1 | grep -v "is ignored: it is neither"; return $${PIPESTATUS[0]}; }; \
+	rm -rf $(VENV) && "$$PYTHON_310" -m venv $(VENV) && \
+	quiet_pip "pip==24.0" && quiet_pip --no-deps -r requirements.lock && \
+	$(PY) -m pip check && touch $@
+
+kb: $(VENV)/.installed
+	@mkdir -p .data && $(PY) -m coach.kb load
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	@echo "Training the model (config, domain or data changed)…"
+	@$(PY) -m scripts.sync_nlu --check
+	@$(RASA) train --fixed-model-name coach --out models --quiet >/dev/null && touch $@
+
+train: $(MODEL)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check coach actions connectors nlu_components tests scripts
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --fail-on-warnings --quiet
+
+unit: $(VENV)/.installed kb
+	$(PY) -m pytest -q tests/unit tests/safety
+
+integration: $(VENV)/.installed kb $(MODEL)
+	$(PY) -m pytest -q tests/integration
+
+test-stories: $(MODEL)
+	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/stories --quiet
+
+test: lint validate unit integration test-stories
+
+eval: $(MODEL)
+	$(PY) -m scripts.evaluate_nlu
+
+bench: $(VENV)/.installed kb $(MODEL)
+	$(PY) -m scripts.benchmark
+
+clean:
+	rm -rf models .data reports .pytest_cache

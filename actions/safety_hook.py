@@ -1,0 +1,27 @@
+"""Runs on every user message, whatever the intent, form or session state.
+
+Rasa calls action_validate_slot_mappings after each user message. We use it to apply the
+message's safety findings (found by nlu_components/safety_triage.py) to the user's profile
+and to put this turn's decision in the `safety` slot for the action that answers.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+
+from actions.runtime import coach, intent_name, latest_findings
+
+
+class SafetyHook(ValidationAction):
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def extract_safety(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Dict[str, Any]:
+        if intent_name(tracker).startswith("EXTERNAL_") or not tracker.latest_message.get("text"):
+            return {"safety": None}  # a timer, not the user: nothing new was said
+        in_session = bool(tracker.get_slot("session_active"))
+        decision = coach().observe(tracker.sender_id, latest_findings(tracker), in_session=in_session)
+        return {"safety": decision.to_dict()}

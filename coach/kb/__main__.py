@@ -1,0 +1,36 @@
+"""python -m coach.kb check|load: validate knowledge/*.yml, then load it into the database."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from coach import settings
+from coach.kb.loader import KnowledgeError, load_directory
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m coach.kb", description=__doc__)
+    parser.add_argument("command", choices=["check", "load"])
+    parser.add_argument("--dir", default=str(settings.knowledge_dir()), help="knowledge directory")
+    parser.add_argument("--database-url", default=None, help="defaults to $DATABASE_URL or the SQLite file")
+    args = parser.parse_args(argv)
+    try:
+        kb = load_directory(args.dir)
+    except KnowledgeError as err:
+        print(err, file=sys.stderr)
+        return 1
+    summary = f"{len(kb.exercises)} exercises, {len(kb.conditions)} conditions, {len(kb.red_flags)} red-flag rules, {len(kb.faq)} FAQ"
+    if args.command == "check":
+        print(f"Knowledge base is valid: {summary}.")
+        return 0
+    from coach.store import create_db_engine
+    from coach.store.knowledge import save
+
+    engine = create_db_engine(args.database_url)
+    changed = save(engine, kb)
+    print(f"Knowledge base {'loaded' if changed else 'already up to date'} ({summary}) in {engine.url.render_as_string(hide_password=True)}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

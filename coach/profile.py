@@ -1,0 +1,47 @@
+"""What the coach remembers about one user between messages (stored as JSON in SQL)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass
+class ConditionNote:
+    id: str
+    days_ago: Optional[float] = None  # None: the user gave no time
+    noted_on: Optional[str] = None  # ISO date the user told us, so "3 weeks ago" ages correctly
+    cleared: Optional[bool] = None  # answer to "is it controlled and cleared for exercise?"
+
+
+@dataclass
+class Alert:
+    """A stop-level flag that stays in force for the rest of the conversation."""
+
+    rule_id: str
+    outcome: str
+    urgency: Optional[str]
+    retraction_asked: bool = False
+
+
+@dataclass
+class Profile:
+    user_id: str
+    conditions: Dict[str, ConditionNote] = field(default_factory=dict)
+    constraints: List[str] = field(default_factory=list)
+    denied: List[str] = field(default_factory=list)  # "condition:x"/"constraint:y" the user said they don't have
+    alert: Optional[Alert] = None
+    settled_flags: List[str] = field(default_factory=list)  # past red flags the user confirmed are over
+    pending_question: Optional[str] = None  # the clarifying question we are waiting on ("condition:x", "flag:RF1")
+    country: Optional[str] = None
+    goals: List[str] = field(default_factory=list)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "Profile":
+        data = dict(data)
+        data["conditions"] = {k: ConditionNote(**v) for k, v in (data.get("conditions") or {}).items()}
+        data["alert"] = Alert(**data["alert"]) if data.get("alert") else None
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})

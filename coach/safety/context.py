@@ -1,0 +1,175 @@
+"""Reads the context around a matched phrase: is it negated, someone else's, hypothetical, old?
+
+A NegEx-style approach: cues are looked for *before* the match inside its clause, because
+that is where English puts them ("no numbness", "my dad had…", "what if it pinches").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional, Tuple
+
+from spacy.tokens import Doc
+
+HARD_BREAKS = {".", "!", "?", ";", "\n", ":", "but", "however", "although", "though", "except", "whereas", "yet"}
+# A comma or "and" ends a clause only when a new subject follows ("no fever, my legs are weak").
+SUBJECT_STARTERS = {"i", "my", "it", "its", "the", "now", "then", "also", "he", "she", "they", "we", "im", "i'm", "me", "this", "that", "there"}
+SOFT_BREAKS = {",", "and", "&", "-", "so", "because", "cos", "cause", "since", "plus", "lol", "haha", "tbh", "btw"}
+
+NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing", "zero", "deny", "denies", "nope", "nah"}
+# "don't know", "no idea", "not sure": look like negations but negate nothing that follows.
+PSEUDO_NEGATION_NEXT = {"know", "sure", "idea", "understand", "wonder", "only", "just", "matter", "clue", "joke", "kidding", "lie", "lying", "exaggerate", "exaggerating", "help", "stop"}
+NEGATION_WINDOW = 7
+# After the phrase: "numbness is gone", "that cleared up", "pain free".
+RESOLVED_AFTER = {"gone", "resolve", "resolved", "clear", "cleared", "free", "fine", "okay", "ok", "better", "disappear", "disappeared", "settle", "settled"}
+
+FIRST_PERSON = {"i", "me", "my", "myself", "mine", "i'm", "im", "i've", "i'd", "i'll"}
+THIRD_PARTY = {
+    "dad", "father", "mum", "mom", "mother", "mummy", "mommy", "wife", "husband", "partner", "friend", "mate",
+    "brother", "sister", "son", "daughter", "grandma", "grandmother", "granny", "gran", "nan", "nana",
+    "grandad", "granddad", "grandpa", "grandfather", "uncle", "aunt", "auntie", "cousin", "colleague", "coworker",
+    "boss", "he", "she", "they", "his", "her", "their", "him", "family", "someone", "somebody", "client", "patient",
+    "kid", "child", "boyfriend", "girlfriend", "neighbour", "neighbor", "flatmate", "roommate", "parents", "parent",
+    "fiance", "fiancee", "bf", "gf", "hubby", "people", "person", "everyone", "anyone",
+}
+HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether"}
+HYPOTHETICAL_PHRASES = (("what", "happen"), ("signs", "of"), ("symptoms", "of"), ("sign", "of"), ("risk", "of"),
+                        ("chance", "of"), ("when", "should"), ("is", "it", "normal"), ("can", "stretching"),
+                        ("could", "stretching"), ("can", "this"), ("could", "this"), ("will", "this"))
+
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "couple": 2,
+    "few": 3, "several": 4, "some": 3, "many": 10,
+}
+UNIT_DAYS = {"minute": 0.0, "hour": 0.04, "day": 1, "night": 1, "week": 7, "wk": 7, "month": 30, "year": 365, "yr": 365, "decade": 3650}
+RELATIVE_DAYS = {
+    "today": 0, "tonight": 0, "yesterday": 1, "recently": 14, "just": 3, "currently": 0, "now": 0,
+    "childhood": 9000, "kid": 9000, "teenager": 7000, "teen": 7000, "ages": 1500, "while": 200, "ago": None,
+}
+YEAR = re.compile(r"^(19[5-9]\d|20[0-4]\d)$")
+
+
+@dataclass(frozen=True)
+class Context:
+    negated: bool = False
+    third_party: bool = False
+    hypothetical: bool = False
+    resolved: bool = False
+    days_ago: Optional[float] = None
+
+
+def clause_bounds(doc: Doc, start: int, end: int) -> Tuple[int, int]:
+    """Token range of the clause holding doc[start:end]."""
+    left = start
+    while left > 0 and not _breaks_before(doc, left):
+        left -= 1
+    right = end
+    while right < len(doc) and not _breaks_before(doc, right):
+        right += 1
+    return left, right
+
+
+def _breaks_before(doc: Doc, i: int) -> bool:
+    """True when a new clause starts at token i (the break token belongs to the old clause)."""
+    prev = doc[i - 1].lower_ if i > 0 else ""
+    if prev in HARD_BREAKS:
+        return True
+    if prev in SOFT_BREAKS and doc[i].lower_ in SUBJECT_STARTERS:
+        return True
+    return False
+
+
+def read(doc: Doc, start: int, end: int, today: date) -> Context:
+    left, right = clause_bounds(doc, start, end)
+    return Context(
+        negated=_negated(doc, left, start),
+        third_party=_third_party(doc, left, start),
+        hypothetical=_hypothetical(doc, left, start),
+        resolved=_resolved(doc, end, right),
+        days_ago=days_ago(doc, left, right, today),
+    )
+
+
+def _negated(doc: Doc, left: int, start: int) -> bool:
+    for i in range(start - 1, max(left, start - NEGATION_WINDOW) - 1, -1):
+        lemma = doc[i].lemma_.lower()
+        if lemma in NEGATION_CUES or doc[i].lower_ == "n't":
+            nxt = doc[i + 1].lemma_.lower() if i + 1 < len(doc) else ""
+            nxt2 = doc[i + 2].lemma_.lower() if i + 2 < len(doc) else ""
+            if nxt in PSEUDO_NEGATION_NEXT or nxt2 in PSEUDO_NEGATION_NEXT and nxt in {"be", "really", "even", "a"}:
+                continue
+            return True
+    return False
+
+
+def _third_party(doc: Doc, left: int, start: int) -> bool:
+    """The nearest person mentioned before the phrase decides whose symptom it is."""
+    for i in range(start - 1, left - 1, -1):
+        word = doc[i].lower_
+        if word in FIRST_PERSON:
+            return False
+        if word in THIRD_PARTY or doc[i].lemma_.lower() in THIRD_PARTY:
+            return True
+    # "family history of cancer", "runs in the family"
+    clause = [t.lower_ for t in doc[left:start]]
+    return "family" in clause or "history" in clause and "family" in [t.lower_ for t in doc]
+
+
+def _hypothetical(doc: Doc, left: int, start: int) -> bool:
+    lemmas = [t.lemma_.lower() for t in doc[left:start]]
+    if any(w in HYPOTHETICAL_CUES for w in lemmas):
+        return True
+    return any(_contains(lemmas, phrase) for phrase in HYPOTHETICAL_PHRASES)
+
+
+def _contains(seq, phrase) -> bool:
+    n = len(phrase)
+    return any(tuple(seq[i:i + n]) == phrase for i in range(len(seq) - n + 1))
+
+
+def _resolved(doc: Doc, end: int, right: int) -> bool:
+    return any(t.lemma_.lower() in RESOLVED_AFTER or t.lower_ in RESOLVED_AFTER for t in doc[end:right])
+
+
+def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
+    """How long ago the clause says something happened; None when it gives no time."""
+    tokens = [t.lower_ for t in doc[left:right]]
+    lemmas = [t.lemma_.lower() for t in doc[left:right]]
+    for i, lemma in enumerate(lemmas):
+        unit = lemma.rstrip("s") if lemma not in UNIT_DAYS else lemma
+        if unit in UNIT_DAYS:
+            amount = _amount_before(tokens, i)
+            if amount is not None:
+                return amount * UNIT_DAYS[unit]
+            if i > 0 and tokens[i - 1] in {"last", "past", "previous"}:
+                return UNIT_DAYS[unit]
+            if i > 0 and tokens[i - 1] in {"this"}:
+                return 0
+            if tokens[i - 1:i] == ["for"] or (i > 0 and tokens[i - 1] in {"years", "months"}):
+                return UNIT_DAYS[unit] * 2
+            if unit in {"year", "decade"} and i > 0 and tokens[i - 1] in {"years", "many", "ago"}:
+                return UNIT_DAYS[unit] * 3
+        if YEAR.match(tokens[i]):
+            return max(0, (today.year - int(tokens[i])) * 365)
+        if tokens[i] in {"morning", "afternoon", "evening"} and i > 0 and tokens[i - 1] in {"this", "since"}:
+            return 0
+        if tokens[i] in RELATIVE_DAYS and RELATIVE_DAYS[tokens[i]] is not None:
+            return float(RELATIVE_DAYS[tokens[i]])
+    return None
+
+
+def _amount_before(tokens, i) -> Optional[float]:
+    for back in (1, 2, 3):
+        j = i - back
+        if j < 0:
+            return None
+        word = tokens[j]
+        if word.isdigit():
+            return float(word)
+        if word in NUMBER_WORDS:
+            return float(NUMBER_WORDS[word])
+        if word not in {"of", "a", "couple", "few", "than", "more", "about", "around", "over", "under", "nearly", "almost", "like"}:
+            return None
+    return None

@@ -1,0 +1,141 @@
+"""Finds safety-relevant facts in one message, with their context.
+
+The vocabulary (symptom concepts, conditions, constraints) comes from the knowledge base;
+this module only knows how to match it and how to read negation, time, third parties and
+hypotheticals around each match.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from spacy.matcher import PhraseMatcher
+
+from coach.kb.loader import KnowledgeBase
+from coach.safety import context as ctx
+from coach.safety.text import TypoFixer, blank_english, make_doc
+
+# Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain".
+KINDS = ("concept", "condition", "constraint")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # concept | condition | constraint
+    id: str
+    text: str  # the words that matched, for explanations and logs
+    start: int = 0  # character offsets in the (normalised) message
+    end: int = 0
+    negated: bool = False
+    third_party: bool = False
+    hypothetical: bool = False
+    resolved: bool = False
+    days_ago: Optional[float] = None
+
+    @property
+    def about_user_now(self) -> bool:
+        """Says the user has this, as opposed to not having it, someone else, or 'what if'."""
+        return not (self.negated or self.third_party or self.hypothetical)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Finding":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+class Detector:
+    def __init__(self, kb: KnowledgeBase):
+        phrases: Dict[str, List[str]] = {}
+        for concept in kb.concepts.values():
+            phrases[f"concept:{concept.id}"] = concept.phrases
+        for condition in kb.conditions.values():
+            phrases[f"condition:{condition.id}"] = condition.phrases
+        for constraint in kb.constraints.values():
+            phrases[f"constraint:{constraint.id}"] = constraint.phrases
+        # Combo groups are matched like phrases under labels "group:<concept>:<combo>:<group>".
+        self.combos: Dict[str, List[Tuple[int, int, int]]] = {}
+        for concept in kb.concepts.values():
+            for c_i, combo in enumerate(concept.combos):
+                self.combos.setdefault(concept.id, []).append((c_i, len(combo.groups), combo.window))
+                for g_i, terms in enumerate(combo.groups):
+                    phrases[f"group:{concept.id}:{c_i}:{g_i}"] = terms
+        vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().split()}
+        self.fixer = TypoFixer(vocabulary)
+        self.matcher = PhraseMatcher(blank_english().vocab, attr="LEMMA")
+        for label, plist in phrases.items():
+            self.matcher.add(label, [make_doc(p) for p in plist])
+
+    def detect(self, text: str, today: Optional[date] = None) -> List[Finding]:
+        today = today or date.today()
+        doc = make_doc(text, self.fixer)
+        raw = [(self.matcher.vocab.strings[label], start, end) for label, start, end in self.matcher(doc)]
+        spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + self._combos(doc, raw))
+        findings: List[Finding] = []
+        for label, start, end in spans:
+            kind, _, ident = label.partition(":")
+            c = ctx.read(doc, start, end, today)
+            findings.append(
+                Finding(
+                    kind=kind,
+                    id=ident,
+                    text=doc[start:end].text,
+                    start=doc[start].idx,
+                    end=doc[end - 1].idx + len(doc[end - 1].text),
+                    negated=c.negated,
+                    third_party=c.third_party,
+                    hypothetical=c.hypothetical,
+                    resolved=c.resolved,
+                    days_ago=c.days_ago,
+                )
+            )
+        return findings
+
+
+    def _combos(self, doc, raw: List[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:
+        """A combo matches when every group has a term inside one clause and one window."""
+        by_group: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
+        for label, start, end in raw:
+            if label.startswith("group:"):
+                _, concept, c_i, g_i = label.split(":")
+                by_group.setdefault((concept, int(c_i), int(g_i)), []).append((start, end))
+        found: List[Tuple[str, int, int]] = []
+        for concept, combos in self.combos.items():
+            for c_i, n_groups, window in combos:
+                anchors = by_group.get((concept, c_i, 0), [])
+                for a_start, a_end in anchors:
+                    left, right = ctx.clause_bounds(doc, a_start, a_end)
+                    span = [(a_start, a_end)]
+                    for g_i in range(1, n_groups):
+                        near = [(s, e) for s, e in by_group.get((concept, c_i, g_i), [])
+                                if left <= s and e <= right and max(e, a_end) - min(s, a_start) <= window]
+                        if not near:
+                            break
+                        span.append(min(near, key=lambda se: abs(se[0] - a_start)))
+                    else:
+                        found.append((f"concept:{concept}", min(s for s, _ in span), max(e for _, e in span)))
+        return found
+
+
+def _longest_first(matches: Iterable[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:
+    """Drops a match nested inside a longer one of the same kind ("hip replacement" inside
+    "anterior hip replacement"), so the most specific condition wins."""
+    ordered = sorted(set(matches), key=lambda m: (-(m[2] - m[1]), m[1]))
+    kept: List[Tuple[str, int, int]] = []
+    for label, start, end in ordered:
+        kind = label.split(":")[0]
+        nested = any(
+            k.split(":")[0] == kind
+            and (kind != "concept" or k == label)  # symptom concepts combine, so keep all of them
+            and s <= start and end <= e and (e - s) > (end - start)
+            for k, s, e in kept
+        )
+        if not nested:
+            kept.append((label, start, end))
+    return sorted(kept, key=lambda m: m[1])

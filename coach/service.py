@@ -1,0 +1,147 @@
+"""The coach as the adapters see it: one object per process over the store and the rules."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from sqlalchemy.engine import Engine
+
+from coach import settings
+from coach.catalog import Catalog
+from coach.kb.loader import KnowledgeBase
+from coach.kb.schema import FaqEntry, Outcome, ScreeningQuestion
+from coach.recommend import Recommendation, recommend
+from coach.safety.answers import interpret
+from coach.safety.detector import Finding
+from coach.safety.triage import Decision, Triage
+from coach.session import SessionState, build_plan
+from coach.store import create_db_engine
+from coach.store import knowledge as kb_store
+from coach.store.profiles import ProfileStore
+from coach.store.sessions import SessionStore
+
+
+class Coach:
+    def __init__(self, kb: KnowledgeBase, engine: Engine):
+        self.kb = kb
+        self.engine = engine
+        self.catalog = Catalog(kb)
+        self.triage = Triage(kb)
+        self.profiles = ProfileStore(engine)
+        self.sessions = SessionStore(engine)
+
+    @classmethod
+    def from_database(cls, url: Optional[str] = None) -> "Coach":
+        engine = create_db_engine(url)
+        return cls(kb_store.load(engine), engine)
+
+    # -- safety ------------------------------------------------------------------------------------
+    def observe(self, user_id: str, findings: Iterable[Finding], in_session: bool = False,
+                today: Optional[date] = None) -> Decision:
+        """Applies one message's findings to the user's profile and returns this turn's decision."""
+        profile = self.profiles.get(user_id)
+        decision, updated = self.triage.decide(list(findings), profile, in_session, today)
+        if updated != profile:
+            self.profiles.save(updated)
+        if decision.outcome is not Outcome.PROCEED or decision.excluded:
+            self.profiles.log_safety(user_id, decision.outcome.value, decision.rule_ids, decision.excluded, in_session)
+        return decision
+
+    def standing(self, user_id: str, today: Optional[date] = None) -> Decision:
+        """The decision from what the coach already knows, with no new message."""
+        decision, _ = self.triage.decide([], self.profiles.get(user_id), False, today)
+        return decision
+
+    # -- coaching ------------------------------------------------------------------------------------
+    def recommend(self, user_id: str, decision: Decision, tags: Sequence[str] = ()) -> Recommendation:
+        profile = self.profiles.get(user_id)
+        wanted = list(tags) or list(profile.goals)
+        return recommend(self.catalog, decision, wanted, conditions=list(profile.conditions))
+
+    def remember_goals(self, user_id: str, goals: Iterable[str]) -> None:
+        goals = [g for g in goals if g in self.kb.goals]
+        if not goals:
+            return
+        profile = self.profiles.get(user_id)
+        profile.goals = list(dict.fromkeys(goals + profile.goals))[:3]
+        self.profiles.save(profile)
+
+    def start_session(self, user_id: str, decision: Decision, minutes: Optional[float] = None) -> Optional[SessionState]:
+        """Plans a session from the current recommendation; None when nothing is safe."""
+        rec = self.recommend(user_id, decision)
+        ids = [p.id for p in rec.picks[:2]]
+        if decision.stops_coaching or not ids:
+            return None
+        state = SessionState(steps=build_plan(self.catalog, ids, minutes=minutes))
+        self.sessions.save(user_id, state)
+        return state
+
+    def remember_question(self, user_id: str, about: Optional[str]) -> None:
+        profile = self.profiles.get(user_id)
+        if profile.pending_question != about:
+            profile.pending_question = about
+            self.profiles.save(profile)
+
+    def answer_question(self, user_id: str, about: Optional[str], answer: Optional[str], text: str) -> bool:
+        """Applies a button or typed answer to the pending clarifying question. False: not understood."""
+        profile = self.profiles.get(user_id)
+        about = about or profile.pending_question
+        if not about:
+            return False
+        answer = answer or interpret(self.kb, about, text)
+        if answer is None:
+            return False
+        updated = self.triage.apply_answer(profile, about, answer)
+        updated.pending_question = None
+        self.profiles.save(updated)
+        return True
+
+    def faq_for_intent(self, intent: str) -> Optional[FaqEntry]:
+        return next((f for f in self.kb.faq.values() if f.intent == intent), None)
+
+    def set_country(self, user_id: str, name: str) -> Optional[str]:
+        from coach.wording import find_country
+
+        entry = find_country(self.kb, name)
+        if entry is None:
+            return None
+        profile = self.profiles.get(user_id)
+        profile.country = entry.country
+        self.profiles.save(profile)
+        return entry.country
+
+    # -- screening -----------------------------------------------------------------------------------
+    def screening_due(self, user_id: str) -> bool:
+        return not self.profiles.screening_is_current(user_id, settings.screening_valid_days())
+
+    def questions_to_ask(self, user_id: str) -> List[ScreeningQuestion]:
+        """Skips what the user already told us, either way."""
+        profile = self.profiles.get(user_id)
+        known = set(profile.denied) | {f"condition:{c}" for c in profile.conditions} | {
+            f"constraint:{c}" for c in profile.constraints}
+        return [q for q in self.kb.screening if not known & set(q.known_from + q.yes_means)]
+
+    def screening_question(self, question_id: str) -> ScreeningQuestion:
+        for q in self.kb.screening:
+            if q.id == question_id:
+                return q
+        raise KeyError(f"no screening question '{question_id}' in knowledge/screening.yml")
+
+    def screening_findings(self, answers: Dict[str, Optional[bool]]) -> List[Finding]:
+        findings: List[Finding] = []
+        for q in self.kb.screening:
+            answer = answers.get(q.id)
+            if answer is None:
+                continue
+            for key in q.yes_means:
+                kind, _, ident = key.partition(":")
+                findings.append(Finding(kind, ident, q.id, negated=not answer,
+                                        days_ago=q.yes_days_ago if answer else None))
+        return findings
+
+    def submit_screening(self, user_id: str, answers: Dict[str, Optional[bool]],
+                         today: Optional[date] = None) -> Decision:
+        decision = self.observe(user_id, self.screening_findings(answers), today=today)
+        self.profiles.save_screening(user_id, answers, decision.outcome.value)
+        return decision
+

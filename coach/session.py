@@ -1,0 +1,137 @@
+"""Guided sessions as a pure state machine: a plan of steps and a cursor over it.
+
+Time is not kept here. A step says how many seconds it lasts; the channel decides who
+counts them (server reminders on push channels, the client on request-response ones).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+from coach.catalog import Catalog
+from coach.kb.schema import Exercise
+
+GET_READY_SECONDS = 10
+SWITCH_SECONDS = 5
+SIDES = ("left", "right")
+
+
+@dataclass
+class Step:
+    exercise_id: str
+    side: Optional[str]  # "left" | "right" | None when both sides work together
+    rep: int
+    phase: str  # get_ready | hold | rest | switch_sides | done
+    seconds: int
+    text: str
+    halfway_text: Optional[str] = None  # spoken at half time of a hold on push channels
+
+    def payload(self) -> Dict:
+        return {"type": "session_step", "exercise_id": self.exercise_id, "side": self.side,
+                "phase": self.phase, "seconds": self.seconds, "rep": self.rep}
+
+
+@dataclass
+class SessionState:
+    steps: List[Step]
+    index: int = 0
+    status: str = "running"  # running | paused | done | stopped
+    completed_holds: List[Dict] = field(default_factory=list)
+
+    @property
+    def current(self) -> Step:
+        return self.steps[min(self.index, len(self.steps) - 1)]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "stopped")
+
+    def seconds_left(self) -> int:
+        return sum(s.seconds for s in self.steps[self.index:])
+
+    def to_dict(self) -> Dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Dict) -> "SessionState":
+        return cls(steps=[Step(**s) for s in data["steps"]], index=data["index"], status=data["status"],
+                   completed_holds=list(data.get("completed_holds", [])))
+
+
+def hold_seconds(ex: Exercise, older_adult: bool = False, minutes: Optional[float] = None, n_exercises: int = 1) -> int:
+    """Default hold from the knowledge base; 30–60 s for older adults (ACSM); shorter when time is short."""
+    hold = ex.hold_seconds
+    seconds = max(hold.default, 30) if older_adult else hold.default
+    if minutes:
+        sides = 2 if ex.per_side else 1
+        budget = minutes * 60 / max(n_exercises, 1)
+        per_hold = budget / (sides * ex.reps_per_side) - GET_READY_SECONDS / 2
+        seconds = int(max(hold.min, min(seconds, per_hold)))
+    return min(seconds, hold.max)
+
+
+def build_plan(catalog: Catalog, exercise_ids: Sequence[str], older_adult: bool = False,
+               minutes: Optional[float] = None, reps: Optional[int] = None) -> List[Step]:
+    steps: List[Step] = []
+    exercises = [catalog.get(i) for i in exercise_ids]
+    for n, ex in enumerate(exercises):
+        seconds = hold_seconds(ex, older_adult, minutes, len(exercises))
+        sides = SIDES if ex.per_side else (None,)
+        total_reps = reps or ex.reps_per_side
+        for s_i, side in enumerate(sides):
+            for rep in range(1, total_reps + 1):
+                first = rep == 1
+                if first:
+                    intro = f"Next: {ex.name}. " if n and s_i == 0 else (f"{ex.name}. " if s_i == 0 else "")
+                    where = f" {side.capitalize()} side." if side else ""
+                    steps.append(Step(ex.id, side, rep, "get_ready", GET_READY_SECONDS,
+                                      f"{intro}Get ready.{where} {ex.setup[0]}".strip()))
+                cue = ex.form_cues[(rep - 1) % len(ex.form_cues)]
+                steps.append(Step(ex.id, side, rep, "hold", seconds,
+                                  f"Hold for {seconds} seconds. {cue} {ex.breathing}",
+                                  halfway_text=f"Halfway. {ex.form_cues[rep % len(ex.form_cues)]}"))
+                if rep < total_reps:
+                    steps.append(Step(ex.id, side, rep, "rest", ex.rest_seconds,
+                                      f"Ease off and rest {ex.rest_seconds} seconds."))
+            if side == "left":
+                steps.append(Step(ex.id, side, total_reps, "switch_sides", SWITCH_SECONDS,
+                                  "Well done. Come out slowly and switch to the right side."))
+    if steps:
+        steps.append(Step(steps[-1].exercise_id, None, 0, "done", 0,
+                          "That's the session done. Take a moment and notice how your hips feel."))
+    return steps
+
+
+class Session:
+    """Moves the cursor; every method returns the step to announce (or None)."""
+
+    def __init__(self, state: SessionState):
+        self.state = state
+
+    def advance(self) -> Step:
+        st = self.state
+        if st.current.phase == "hold":
+            st.completed_holds.append({"exercise_id": st.current.exercise_id, "side": st.current.side, "rep": st.current.rep})
+        st.index = min(st.index + 1, len(st.steps) - 1)
+        st.status = "done" if st.current.phase == "done" else "running"
+        return st.current
+
+    def skip_exercise(self) -> Step:
+        st = self.state
+        current = st.current.exercise_id
+        while st.index < len(st.steps) - 1 and st.steps[st.index].exercise_id == current and st.current.phase != "done":
+            st.index += 1
+        st.status = "done" if st.current.phase == "done" else "running"
+        return st.current
+
+    def pause(self) -> None:
+        if not self.state.finished:
+            self.state.status = "paused"
+
+    def resume(self) -> Step:
+        if self.state.status == "paused":
+            self.state.status = "running"
+        return self.state.current
+
+    def stop(self) -> None:
+        self.state.status = "stopped"

@@ -1,0 +1,71 @@
+"""Tables. Knowledge entries keep their validated JSON; user data is keyed by conversation id."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, Text
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class KnowledgeEntry(Base):
+    __tablename__ = "kb_entries"
+    section = Column(String(40), primary_key=True)
+    entry_id = Column(String(80), primary_key=True)
+    position = Column(Integer, nullable=False)  # keeps the reviewed order of the YAML
+    data = Column(JSON, nullable=False)
+
+
+class ExerciseAlias(Base):
+    __tablename__ = "kb_exercise_aliases"
+    alias = Column(String(120), primary_key=True)
+    exercise_id = Column(String(80), nullable=False, index=True)
+
+
+class KnowledgeMeta(Base):
+    __tablename__ = "kb_meta"
+    key = Column(String(40), primary_key=True)
+    value = Column(Text, nullable=False)
+
+
+class UserProfile(Base):
+    __tablename__ = "user_profiles"
+    user_id = Column(String(255), primary_key=True)
+    data = Column(JSON, nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ScreeningRecord(Base):
+    __tablename__ = "screenings"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    user_id = Column(String(255), nullable=False, index=True)
+    answers = Column(JSON, nullable=False)
+    outcome = Column(String(20), nullable=False)
+    taken_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class SafetyEvent(Base):
+    """Every non-trivial safety decision, for audit. Rule ids only: no message text is kept."""
+
+    __tablename__ = "safety_events"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    user_id = Column(String(255), nullable=False, index=True)
+    outcome = Column(String(20), nullable=False)
+    rule_ids = Column(JSON, nullable=False)
+    excluded = Column(JSON, nullable=False)
+    in_session = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class GuidedSession(Base):
+    """The user's current or last guided session, saved at every step so a restart loses nothing."""
+
+    __tablename__ = "guided_sessions"
+    user_id = Column(String(255), primary_key=True)
+    state = Column(JSON, nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy.engine import Engine
+
+from coach.session import SessionState
+from coach.store.db import session_factory
+from coach.store.models import GuidedSession
+
+
+class SessionStore:
+    def __init__(self, engine: Engine):
+        self.sessions = session_factory(engine)
+
+    def get(self, user_id: str) -> Optional[SessionState]:
+        with self.sessions() as session:
+            row = session.get(GuidedSession, user_id)
+            return SessionState.from_dict(row.state) if row else None
+
+    def save(self, user_id: str, state: SessionState) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(GuidedSession, user_id)
+            if row is None:
+                session.add(GuidedSession(user_id=user_id, state=state.to_dict()))
+            else:
+                row.state = state.to_dict()
+                row.updated_at = datetime.now(timezone.utc)

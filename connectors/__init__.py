@@ -1,0 +1,1 @@
+"""Our custom Rasa input channels."""

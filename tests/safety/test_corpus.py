@@ -1,0 +1,64 @@
+"""The safety targets of issue #3, measured on the labelled corpus.
+
+- every EMERGENCY / URGENT / CRISIS message stops with the right urgency (100%);
+- no EXCLUDE case is ever offered an excluded stretch, and each is excluded for a reason (100%);
+- at most 5% of PROCEED / CAUTION messages are wrongly stopped.
+`python -m scripts.safety_report` prints recall per outcome class.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.safety.corpus import HIGH_STAKES, leaked_exclusions, load_cases, missing_exclusions, run_case, wrongly_stopped
+
+CASES = load_cases()
+
+
+def _ids(cases):
+    return [c["id"] for c in cases]
+
+
+HIGH = [c for c in CASES if c["outcome"] in HIGH_STAKES]
+EXCLUDING = [c for c in CASES if c["outcome"] in ("EXCLUDE", "CAUTION") and c.get("excluded")]
+
+
+def test_corpus_is_big_and_varied_enough():
+    outcomes = {c["outcome"] for c in CASES}
+    assert len(CASES) >= 250
+    assert {"EMERGENCY", "URGENT", "CRISIS", "REFER", "EXCLUDE", "CAUTION", "PROCEED", "STOP-STRETCH"} <= outcomes
+    assert len({c["id"] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", HIGH, ids=_ids(HIGH))
+def test_high_stakes_messages_stop_with_the_right_urgency(triage, case):
+    result = run_case(triage, case)
+    assert result.got == case["outcome"], f"{case['text']!r}: got {result.got} {result.decision.rule_ids}"
+    assert result.decision.urgency == case["urgency"]
+    assert result.decision.stops_coaching and not result.offered
+
+
+@pytest.mark.parametrize("case", EXCLUDING, ids=_ids(EXCLUDING))
+def test_excluded_stretches_are_never_offered(triage, case):
+    result = run_case(triage, case)
+    assert not leaked_exclusions(result), f"{case['text']!r} was offered {leaked_exclusions(result)}"
+    assert not missing_exclusions(result), f"{case['text']!r}: no reason recorded for {missing_exclusions(result)}"
+    assert all(result.decision.excluded[e] for e in case["excluded"])
+
+
+def test_at_most_five_percent_of_ordinary_messages_are_stopped(triage):
+    ordinary = [c for c in CASES if c["outcome"] in ("PROCEED", "CAUTION")]
+    results = [run_case(triage, c) for c in ordinary]
+    stopped = wrongly_stopped(results)
+    detail = "\n".join(f"  {r.case['id']}: {r.case['text']!r} -> {r.got} {r.decision.rule_ids}" for r in stopped)
+    assert len(stopped) <= 0.05 * len(ordinary), f"{len(stopped)}/{len(ordinary)} wrongly stopped:\n{detail}"
+
+
+def test_a_take_back_does_not_clear_an_emergency(triage):
+    from coach.profile import Profile
+
+    _, profile = triage.assess("my groin has gone numb and I can't pee", Profile("u1"))
+    decision, profile = triage.assess("jk lol", profile)
+    assert decision.outcome.value == "EMERGENCY"
+    assert decision.clarify == "flag:" + profile.alert.rule_id  # one specific confirming question
+    decision, profile = triage.assess("no", profile)
+    assert decision.outcome.value == "EMERGENCY", "a bare 'no' is not a specific denial"
