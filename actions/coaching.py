@@ -48,8 +48,19 @@ class ActionSafetyAlert(Action):
         return "action_safety_alert"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        say_safety(dispatcher, tracker, turn_decision(tracker))
-        return [SlotSet("session_active", False)]
+        decision = turn_decision(tracker)
+        if decision.stops_coaching:
+            say_safety(dispatcher, tracker, decision)
+            return [SlotSet("session_active", False)]
+        # Only the learned classifier suspected a red flag: it may ask, never decide.
+        texts = coach().kb.texts
+        dispatcher.utter_message(
+            text=texts.red_flag_check,
+            buttons=[{"title": o.title, "payload": o.says} for o in texts.red_flag_check_options],
+            json_message={"type": "screening_question", "id": "red_flag_check",
+                          "options": [o.title for o in texts.red_flag_check_options]},
+        )
+        return []
 
 
 class ActionCheckIn(Action):

@@ -25,3 +25,7 @@ class SafetyHook(ValidationAction):
         in_session = bool(tracker.get_slot("session_active"))
         decision = coach().observe(tracker.sender_id, latest_findings(tracker), in_session=in_session)
         return {"safety": decision.to_dict()}
+
+    async def validate_safety(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: Dict) -> Dict[str, Any]:
+        return {"safety": value}  # decided by the rules above; nothing further to check

@@ -8,7 +8,7 @@ from coach.catalog import Catalog
 from coach.kb.schema import Outcome
 from coach.safety.triage import Decision
 
-DEFAULT_TAGS = ("sitting",)
+DEFAULT_TAGS = ("sitting", "front_of_hip")  # the commonest reason people come: desk-bound hips
 SUGGESTIONS = 3
 
 

@@ -92,12 +92,15 @@ class CoachSocketIOInput(InputChannel):
         bp = SocketBlueprint(sio, self.socketio_path, "coach_web", __name__)
         self.sio = sio
 
-        @bp.route("/", methods=["GET"])
-        async def page(_: Request) -> HTTPResponse:
-            return await response.file(WEB_DIR / "index.html", mime_type="text/html")
+        @bp.route("/", methods=["GET"], strict_slashes=False)
+        async def page(request: Request) -> HTTPResponse:
+            # Always land on index.html so the page's relative links (chat.js, vendor/) resolve.
+            return response.redirect(request.path.rstrip("/") + "/index.html")
 
         @bp.route("/<path:path>", methods=["GET"])
-        async def static(_: Request, path: str) -> HTTPResponse:
+        async def static(request: Request, path: str) -> HTTPResponse:
+            if not path.strip("/"):
+                return await page(request)
             target = (WEB_DIR / path).resolve()
             if WEB_DIR not in target.parents or not target.is_file():
                 return response.json({"error": "not found"}, status=404)
@@ -128,7 +131,7 @@ class CoachSocketIOInput(InputChannel):
                 await sio.emit(self.bot_message_evt, {"text": "Please reconnect: this chat has no session yet."}, room=sid)
                 return
             text = data.get("message")
-            problem = _problem_with(text)
+            problem = problem_with(text)
             if problem:
                 await sio.emit(self.bot_message_evt, {"text": problem, "custom": {"type": "input_error"}}, room=sid)
                 return
@@ -141,7 +144,7 @@ class CoachSocketIOInput(InputChannel):
         return bp
 
 
-def _problem_with(text: Any) -> Optional[str]:
+def problem_with(text: Any) -> Optional[str]:
     if not isinstance(text, str) or not text.strip():
         return "I didn't get any words there. Tell me how your hips feel, or ask for a stretch."
     if len(text) > MAX_MESSAGE_CHARS:

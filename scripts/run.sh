@@ -27,7 +27,7 @@ for _ in $(seq 1 240); do
     cat <<MSG
 
 Psoas Coach is running.
-  Chat in your browser:  http://127.0.0.1:$RASA_PORT/webhooks/web/
+  Chat in your browser:  http://127.0.0.1:$RASA_PORT/webhooks/web
   Chat over REST:        curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                            -H 'Content-Type: application/json' -d '{"sender":"me","message":"hi"}'
 Press Ctrl-C to stop.

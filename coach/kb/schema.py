@@ -237,6 +237,11 @@ class EmergencyNumbers(Strict):
     crisis: str
 
 
+class CheckOption(Strict):
+    title: str  # button title
+    says: str  # the sentence the button sends; the rule engine judges it like typed text
+
+
 class Texts(Strict):
     """Fixed, reviewed wording that is not tied to one rule."""
 
@@ -249,6 +254,8 @@ class Texts(Strict):
     clarify_when: str  # {label}: asks when a time-sensitive condition (surgery…) happened
     clarify_current: str  # {flag}: asks whether a past red-flag symptom is happening now
     clarify_cleared: str  # {label}: asks whether a condition is controlled and cleared for exercise
+    red_flag_check: str  # asked when the classifier suspects a red flag the rules did not find
+    red_flag_check_options: List[CheckOption] = Field(min_items=2)
 
 
 class ScreeningQuestion(Strict):

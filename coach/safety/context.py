@@ -147,10 +147,8 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
                 return UNIT_DAYS[unit]
             if i > 0 and tokens[i - 1] in {"this"}:
                 return 0
-            if tokens[i - 1:i] == ["for"] or (i > 0 and tokens[i - 1] in {"years", "months"}):
-                return UNIT_DAYS[unit] * 2
-            if unit in {"year", "decade"} and i > 0 and tokens[i - 1] in {"years", "many", "ago"}:
-                return UNIT_DAYS[unit] * 3
+            if tokens[i] != unit and tokens[i] != lemma or tokens[i].endswith("s"):
+                return UNIT_DAYS[unit] * 2  # "years ago", "for weeks": a plural with no number means a few
         if YEAR.match(tokens[i]):
             return max(0, (today.year - int(tokens[i])) * 365)
         if tokens[i] in {"morning", "afternoon", "evening"} and i > 0 and tokens[i - 1] in {"this", "since"}:

@@ -1,0 +1,120 @@
+"""Starts the real action server and Rasa server on free ports, as `make run` does."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "coach.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_model() -> Path:
+    """Trains once per test session when config, domain or data changed (make knows)."""
+    subprocess.run(["make", "-s", "train"], cwd=ROOT, check=True)
+    return MODEL
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=1).ok:
+                return time.perf_counter() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+class Servers:
+    def __init__(self, workdir: Path, database_url: str, endpoints: Optional[str] = None):
+        self.workdir = workdir
+        self.rasa_port = free_port()
+        self.actions_port = free_port()
+        self.env: Dict[str, str] = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": database_url,
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        }
+        self.endpoints = endpoints or self._default_endpoints()
+        self.processes: List[subprocess.Popen] = []
+        self.cold_start_seconds: Optional[float] = None
+
+    def _default_endpoints(self) -> str:
+        path = self.workdir / "endpoints.yml"
+        path.write_text(
+            "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n"
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.workdir / 'tracker.sqlite3'}\n"
+        )
+        return str(path)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
+        log = self.workdir / log_name
+        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
+    def start_actions(self) -> None:
+        process = self._spawn([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+                               "--port", str(self.actions_port)], "actions.log")
+        wait_until_up(f"http://127.0.0.1:{self.actions_port}/health", process, self.workdir / "actions.log")
+
+    def start_rasa(self) -> None:
+        process = self._spawn([str(VENV_BIN / "rasa"), "run", "-m", str(MODEL), "--port", str(self.rasa_port),
+                               "--credentials", str(ROOT / "credentials.yml"), "--endpoints", self.endpoints],
+                              "rasa.log")
+        self.cold_start_seconds = wait_until_up(f"{self.url}/", process, self.workdir / "rasa.log")
+
+    def stop_rasa(self) -> None:
+        for process in self.processes[1:]:
+            process.terminate()
+            process.wait(timeout=30)
+        del self.processes[1:]
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def log(self, name: str = "rasa.log") -> str:
+        return (self.workdir / name).read_text()
+
+
+@contextmanager
+def running(workdir: Path, database_url: str) -> Iterator[Servers]:
+    servers = Servers(workdir, database_url)
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
