@@ -201,6 +201,10 @@ class Concept(Strict):
     id: str
     phrases: List[str] = []
     combos: List[Combo] = []
+    # History by nature ("had breast cancer", "on steroids for years"): its age never makes it "past".
+    historical: bool = False
+    # Words that cancel the concept in the same clause, e.g. "left"/"right"/"one" for both-legs symptoms.
+    unless: List[str] = []
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

@@ -21,8 +21,12 @@ NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "not
 # "don't know", "no idea", "not sure": look like negations but negate nothing that follows.
 PSEUDO_NEGATION_NEXT = {"know", "sure", "idea", "understand", "wonder", "only", "just", "matter", "clue", "joke", "kidding", "lie", "lying", "exaggerate", "exaggerating", "help", "stop"}
 NEGATION_WINDOW = 7
-# After the phrase: "numbness is gone", "that cleared up", "pain free".
-RESOLVED_AFTER = {"gone", "resolve", "resolved", "clear", "cleared", "free", "fine", "okay", "ok", "better", "disappear", "disappeared", "settle", "settled"}
+# After the phrase: "numbness is gone", "that cleared up", "fine now". Kept strict: "clearing the
+# gutters" or "are these ok?" must not erase a symptom.
+RESOLVED_WORDS = {"gone", "resolve", "resolved", "disappear", "disappeared", "heal", "healed", "recover", "recovered"}
+RESOLVED_PAIRS = {("clear", "up"), ("cleared", "up"), ("go", "away"), ("went", "away"), ("fine", "now"), ("better", "now"),
+                  ("ok", "now"), ("okay", "now"), ("settle", "down"), ("settled", "down"), ("all", "good")}
+RESOLVED_WINDOW = 6
 
 FIRST_PERSON = {"i", "me", "my", "myself", "mine", "i'm", "im", "i've", "i'd", "i'll"}
 THIRD_PARTY = {
@@ -31,8 +35,9 @@ THIRD_PARTY = {
     "grandad", "granddad", "grandpa", "grandfather", "uncle", "aunt", "auntie", "cousin", "colleague", "coworker",
     "boss", "he", "she", "they", "his", "her", "their", "him", "family", "someone", "somebody", "client", "patient",
     "kid", "child", "boyfriend", "girlfriend", "neighbour", "neighbor", "flatmate", "roommate", "parents", "parent",
-    "fiance", "fiancee", "bf", "gf", "hubby", "people", "person", "everyone", "anyone",
+    "fiance", "fiancee", "bf", "gf", "hubby",
 }
+FIRST_PERSON_OBJECTS = {"me", "myself", "i"}
 HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether"}
 HYPOTHETICAL_PHRASES = (("what", "happen"), ("signs", "of"), ("symptoms", "of"), ("sign", "of"), ("risk", "of"),
                         ("chance", "of"), ("when", "should"), ("is", "it", "normal"), ("can", "stretching"),
@@ -85,7 +90,7 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
     left, right = clause_bounds(doc, start, end)
     return Context(
         negated=_negated(doc, left, start),
-        third_party=_third_party(doc, left, start),
+        third_party=_third_party(doc, left, start, end, right),
         hypothetical=_hypothetical(doc, left, start),
         resolved=_resolved(doc, end, right),
         days_ago=days_ago(doc, left, right, today),
@@ -104,8 +109,11 @@ def _negated(doc: Doc, left: int, start: int) -> bool:
     return False
 
 
-def _third_party(doc: Doc, left: int, start: int) -> bool:
-    """The nearest person mentioned before the phrase decides whose symptom it is."""
+def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
+    """The nearest person mentioned before the phrase decides whose symptom it is, unless the
+    user is the one it happens to ("my uncle is hurting me")."""
+    if any(t.lower_ in FIRST_PERSON_OBJECTS for t in doc[end:min(right, end + 3)]):
+        return False
     for i in range(start - 1, left - 1, -1):
         word = doc[i].lower_
         if word in FIRST_PERSON:
@@ -130,7 +138,12 @@ def _contains(seq, phrase) -> bool:
 
 
 def _resolved(doc: Doc, end: int, right: int) -> bool:
-    return any(t.lemma_.lower() in RESOLVED_AFTER or t.lower_ in RESOLVED_AFTER for t in doc[end:right])
+    window = doc[end:min(right, end + RESOLVED_WINDOW)]
+    words = [t.lower_ for t in window]
+    lemmas = [t.lemma_.lower() for t in window]
+    if any(w in RESOLVED_WORDS for w in words + lemmas):
+        return True
+    return any(pair in RESOLVED_PAIRS for seq in (words, lemmas) for pair in zip(seq, seq[1:]))
 
 
 def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
@@ -141,8 +154,13 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
         unit = lemma.rstrip("s") if lemma not in UNIT_DAYS else lemma
         if unit in UNIT_DAYS:
             amount = _amount_before(tokens, i)
+            if _is_duration(tokens, i):
+                continue  # "for 3 years", "over the last few months", "28 weeks pregnant": ongoing, not past
             if amount is not None:
-                return amount * UNIT_DAYS[unit]
+                # "3 weeks ago", "2 weeks post-op", "since 2 weeks"; a bare "33 weeks" is not a time in the past
+                if i + 1 < len(tokens) and tokens[i + 1] in AGO_AFTER:
+                    return amount * UNIT_DAYS[unit]
+                continue
             if i > 0 and tokens[i - 1] in {"last", "past", "previous"}:
                 return UNIT_DAYS[unit]
             if i > 0 and tokens[i - 1] in {"this"}:
@@ -156,6 +174,24 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
         if tokens[i] in RELATIVE_DAYS and RELATIVE_DAYS[tokens[i]] is not None:
             return float(RELATIVE_DAYS[tokens[i]])
     return None
+
+
+DURATION_BEFORE = {"for", "over", "past", "last", "recent", "these"}
+DURATION_AFTER = {"pregnant", "gone", "along", "now", "straight", "running", "long"}
+AGO_AFTER = {"ago", "back", "before", "earlier", "post", "postpartum", "post-op", "postop", "out", "since"}
+
+
+def _is_duration(tokens, i) -> bool:
+    after = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if after in AGO_AFTER:
+        return False
+    if after in DURATION_AFTER:
+        return True
+    has_amount = _amount_before(tokens, i) is not None
+    before = [t for t in tokens[max(0, i - 4):i] if t not in {"the", "a", "few", "couple", "of"} and not t.isdigit()
+              and t not in NUMBER_WORDS]
+    # "last week" is a point in time; "the last 3 weeks" / "for weeks" is a stretch of time
+    return bool(before) and before[-1] in DURATION_BEFORE and (has_amount or before[-1] != "last")
 
 
 def _amount_before(tokens, i) -> Optional[float]:

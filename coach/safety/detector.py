@@ -6,6 +6,7 @@ hypotheticals around each match.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -66,6 +67,8 @@ class Detector:
                 self.combos.setdefault(concept.id, []).append((c_i, len(combo.groups), combo.window))
                 for g_i, terms in enumerate(combo.groups):
                     phrases[f"group:{concept.id}:{c_i}:{g_i}"] = terms
+        self.unless = {c.id: {w.lower() for w in c.unless} for c in kb.concepts.values() if c.unless}
+        self.historical = {c.id for c in kb.concepts.values() if c.historical}
         vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().split()}
         self.fixer = TypoFixer(vocabulary)
         self.matcher = PhraseMatcher(blank_english().vocab, attr="LEMMA")
@@ -77,9 +80,11 @@ class Detector:
         doc = make_doc(text, self.fixer)
         raw = [(self.matcher.vocab.strings[label], start, end) for label, start, end in self.matcher(doc)]
         spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + self._combos(doc, raw))
-        findings: List[Finding] = []
+        findings: List[Finding] = list(_age_findings(doc.text))
         for label, start, end in spans:
             kind, _, ident = label.partition(":")
+            if kind == "concept" and ident in self.unless and self._cancelled(doc, start, end, self.unless[ident]):
+                continue
             c = ctx.read(doc, start, end, today)
             findings.append(
                 Finding(
@@ -92,10 +97,15 @@ class Detector:
                     third_party=c.third_party,
                     hypothetical=c.hypothetical,
                     resolved=c.resolved,
-                    days_ago=c.days_ago,
+                    days_ago=None if ident in self.historical and kind == "concept" else c.days_ago,
                 )
             )
         return findings
+
+    @staticmethod
+    def _cancelled(doc, start: int, end: int, words) -> bool:
+        left, right = ctx.clause_bounds(doc, start, end)
+        return any(t.lower_ in words or t.lemma_.lower() in words for t in doc[left:right])
 
 
     def _combos(self, doc, raw: List[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:
@@ -121,6 +131,25 @@ class Detector:
                     else:
                         found.append((f"concept:{concept}", min(s for s, _ in span), max(e for _, e in span)))
         return found
+
+
+# "I'm 79", "aged 14", "63 years old" — but not "I'm 14 weeks pregnant" or "I'm 14 stone".
+_AGE = re.compile(
+    r"\b(?:i'?m|i am|aged?|age)\s+(\d{1,3})\b(?!\s*(?:weeks?|wks?|months?|days?|stone|st\b|kg|kilos?|lbs?|pounds?|"
+    r"km|kms|miles?|minutes?|mins?|hours?|hrs?|cm|ft|feet|inches|%|x\b|times))"
+    r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)")
+OLDER_ADULT_AGE = 65
+MINOR_AGE = 16
+
+
+def _age_findings(text: str) -> Iterable[Finding]:
+    """Age is a risk modifier (RF7, RF8, PQ7): a number, so it is read here, not from phrases."""
+    for match in _AGE.finditer(text):
+        age = int(match.group(1) or match.group(2))
+        if age >= OLDER_ADULT_AGE and age <= 110:
+            yield Finding("concept", "older_adult", match.group(0), start=match.start(), end=match.end())
+        elif age < MINOR_AGE and age >= 5:
+            yield Finding("condition", "under_16", match.group(0), start=match.start(), end=match.end())
 
 
 def _longest_first(matches: Iterable[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:

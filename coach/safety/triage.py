@@ -148,11 +148,14 @@ class Triage:
 
     # -- conditions and constraints ---------------------------------------------------------------
     def _note_disclosures(self, profile: Profile, findings: List[Finding], today: date) -> None:
-        for f in findings:
-            if f.kind not in ("condition", "constraint") or f.third_party or f.hypothetical:
-                continue
+        # "If I kneel it kills" states a limit, so constraints ignore the hypothetical cue.
+        relevant = [f for f in findings if f.kind in ("condition", "constraint") and not f.third_party
+                    and not (f.hypothetical and f.kind == "condition")]
+        asserted = {f.key for f in relevant if not f.negated and not (f.resolved and f.kind == "constraint")}
+        for f in relevant:
             if f.negated or f.resolved and f.kind == "constraint":
-                _forget(profile, f)
+                if f.key not in asserted:  # one denied phrase must not cancel another that asserts it
+                    _forget(profile, f)
                 continue
             if f.resolved and f.kind == "condition" and not self.kb.conditions[f.id].time_rule:
                 continue  # "had sciatica, it's gone now": history that no longer limits them (PQ4)
