@@ -14,7 +14,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 MODEL := models/coach.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
-.PHONY: run test lint unit integration validate test-stories eval bench kb train clean
+.PHONY: run test lint unit integration validate test-stories nlu-gate eval bench kb train clean
 
 run: $(VENV)/.installed kb $(MODEL)
 	@scripts/run.sh
@@ -37,8 +37,11 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
+PY_SOURCES := coach actions connectors nlu_components tests scripts
+
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check coach actions connectors nlu_components tests scripts
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings --quiet
@@ -52,10 +55,13 @@ integration: $(VENV)/.installed kb $(MODEL)
 test-stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/stories --quiet
 
-test: lint validate unit integration test-stories
+nlu-gate: $(MODEL) kb
+	$(PY) -m scripts.evaluate_nlu
+
+test: lint validate unit integration test-stories nlu-gate
 
 eval: $(MODEL)
-	$(PY) -m scripts.evaluate_nlu
+	$(PY) -m scripts.evaluate_nlu --cross-validation
 
 bench: $(VENV)/.installed kb $(MODEL)
 	$(PY) -m scripts.benchmark

@@ -1,7 +1,8 @@
 """Greeting, safety replies, recommendations, exercise explanations and FAQ answers."""
+
 from __future__ import annotations
 
-from typing import Dict, List, Text
+from typing import Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -15,7 +16,7 @@ GREETING = "Hi, I'm Psoas Coach. I help you loosen tight hip flexors with stretc
 
 
 class ActionGreet(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_greet"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -25,15 +26,17 @@ class ActionGreet(Action):
             return []
         dispatcher.utter_message(
             text=f"{GREETING}\n\n{coach().kb.texts.disclaimer}\n\nHow are your hips feeling today?",
-            buttons=[{"title": "Tight from sitting", "payload": "my hip flexors are tight from sitting all day"},
-                     {"title": "Suggest a stretch", "payload": "/ask_recommendation"},
-                     {"title": "What can you do?", "payload": "/ask_capabilities"}],
+            buttons=[
+                {"title": "Tight from sitting", "payload": "my hip flexors are tight from sitting all day"},
+                {"title": "Suggest a stretch", "payload": "/ask_recommendation"},
+                {"title": "What can you do?", "payload": "/ask_capabilities"},
+            ],
         )
         return []
 
 
 class ActionDisclaimer(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_disclaimer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -44,7 +47,7 @@ class ActionDisclaimer(Action):
 class ActionSafetyAlert(Action):
     """A red flag in any message, whatever else was going on: fixed wording, action first."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_safety_alert"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -57,8 +60,11 @@ class ActionSafetyAlert(Action):
         dispatcher.utter_message(
             text=texts.red_flag_check,
             buttons=[{"title": o.title, "payload": o.says} for o in texts.red_flag_check_options],
-            json_message={"type": "screening_question", "id": "red_flag_check",
-                          "options": [o.title for o in texts.red_flag_check_options]},
+            json_message={
+                "type": "screening_question",
+                "id": "red_flag_check",
+                "options": [o.title for o in texts.red_flag_check_options],
+            },
         )
         return []
 
@@ -66,7 +72,7 @@ class ActionSafetyAlert(Action):
 class ActionCheckIn(Action):
     """Short answers outside a form or session: take-backs, yes/no, 'ouch' with no stretch running."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_in"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -81,14 +87,16 @@ class ActionCheckIn(Action):
             say_safety(dispatcher, tracker, decision)
         dispatcher.utter_message(
             text="Okay. What would you like to do next?",
-            buttons=[{"title": "Suggest a stretch", "payload": "/ask_recommendation"},
-                     {"title": "Start a guided session", "payload": "/start_session"}],
+            buttons=[
+                {"title": "Suggest a stretch", "payload": "/ask_recommendation"},
+                {"title": "Start a guided session", "payload": "/start_session"},
+            ],
         )
         return []
 
 
 class ActionSetCountry(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_set_country"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -97,11 +105,14 @@ class ActionSetCountry(Action):
         country = next((found for found in (c.set_country(tracker.sender_id, n) for n in names) if found), None)
         if country is None:
             listed = ", ".join(e.country for e in c.kb.emergency_numbers)
-            dispatcher.utter_message(text=f"I don't have local numbers for that place yet. I know: {listed}. In an emergency, call your local emergency number.")
+            dispatcher.utter_message(
+                text=f"I don't have local numbers for that place yet. I know: {listed}. In an emergency, call your local emergency number."
+            )
             return []
         entry = next(e for e in c.kb.emergency_numbers if e.country == country)
         dispatcher.utter_message(
-            text=f"Thanks. In {country}: emergencies {entry.emergency}; urgent advice {entry.urgent}; crisis support {entry.crisis}.")
+            text=f"Thanks. In {country}: emergencies {entry.emergency}; urgent advice {entry.urgent}; crisis support {entry.crisis}."
+        )
         decision = turn_decision(tracker)
         if decision.stops_coaching:
             say_safety(dispatcher, tracker, decision)
@@ -122,15 +133,17 @@ def reply_with_recommendation(dispatcher: CollectingDispatcher, tracker: Tracker
     buttons = []
     if rec.picks:
         first = rec.picks[0].name
-        buttons = [{"title": "Start a guided session", "payload": "/start_session"},
-                   {"title": f"How do I do the {first.lower()}?", "payload": f"how do I do the {first.lower()}?"}]
+        buttons = [
+            {"title": "Start a guided session", "payload": "/start_session"},
+            {"title": f"How do I do the {first.lower()}?", "payload": f"how do I do the {first.lower()}?"},
+        ]
     dispatcher.utter_message(text=recommendation_reply(c.kb, rec), buttons=buttons, json_message=payload)
 
 
 class ActionRecommend(Action):
     """Symptoms, limits, disclosures, goals and 'what should I do?' all end here."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_recommend"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -143,7 +156,7 @@ class ActionRecommend(Action):
 class ActionAnswerClarify(Action):
     """Applies a button answer to a clarifying question, then carries on with fresh advice."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -152,7 +165,9 @@ class ActionAnswerClarify(Action):
         answer = next(iter(entity_values(tracker, "clarify_answer")), None)
         text = tracker.latest_message.get("text") or ""
         if not c.answer_question(tracker.sender_id, about, answer, text):
-            dispatcher.utter_message(text="Sorry, I couldn't tell which question that answers. Tap one of the buttons above, or tell me in a few words.")
+            dispatcher.utter_message(
+                text="Sorry, I couldn't tell which question that answers. Tap one of the buttons above, or tell me in a few words."
+            )
             return []
         decision = c.standing(tracker.sender_id)
         if not decision.stops_coaching:
@@ -162,7 +177,7 @@ class ActionAnswerClarify(Action):
 
 
 class ActionExerciseInfo(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_exercise_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -184,15 +199,22 @@ class ActionExerciseInfo(Action):
             text = f"A word first: I'd skip this one for you, because {reason}.\n\n{text}"
         dispatcher.utter_message(
             text=text,
-            json_message={"type": "exercise", "id": exercise.id, "name": exercise.name, "excluded": bool(reason),
-                          "hold_seconds": exercise.hold_seconds.dict(), "reps_per_side": exercise.reps_per_side,
-                          "per_side": exercise.per_side, "sources": exercise.sources},
+            json_message={
+                "type": "exercise",
+                "id": exercise.id,
+                "name": exercise.name,
+                "excluded": bool(reason),
+                "hold_seconds": exercise.hold_seconds.dict(),
+                "reps_per_side": exercise.reps_per_side,
+                "per_side": exercise.per_side,
+                "sources": exercise.sources,
+            },
         )
         return [SlotSet("exercise", exercise.id)]
 
 
 class ActionAnswerFaq(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -204,5 +226,7 @@ class ActionAnswerFaq(Action):
         if entry is None:
             dispatcher.utter_message(response="utter_default")
             return []
-        dispatcher.utter_message(text=entry.answer, json_message={"type": "faq", "id": entry.id, "sources": entry.sources})
+        dispatcher.utter_message(
+            text=entry.answer, json_message={"type": "faq", "id": entry.id, "sources": entry.sources}
+        )
         return []

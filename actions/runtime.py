@@ -1,4 +1,5 @@
 """Shared plumbing for the actions: the coach instance, this turn's decision, replies."""
+
 from __future__ import annotations
 
 import json
@@ -79,13 +80,19 @@ def clarify_question(about: Optional[str]) -> Optional[Tuple[str, List[Tuple[str
     if kind == "condition" and ident in kb.conditions:
         condition = kb.conditions[ident]
         if condition.time_rule:
-            return (kb.texts.clarify_when.format(label=condition.label),
-                    [("In the last 3 months", "recent"), ("Longer ago", "past")])
-        return (kb.texts.clarify_cleared.format(label=condition.label),
-                [("Yes, controlled and cleared", "cleared"), ("No, or not sure", "not_cleared")])
+            return (
+                kb.texts.clarify_when.format(label=condition.label),
+                [("In the last 3 months", "recent"), ("Longer ago", "past")],
+            )
+        return (
+            kb.texts.clarify_cleared.format(label=condition.label),
+            [("Yes, controlled and cleared", "cleared"), ("No, or not sure", "not_cleared")],
+        )
     if kind == "flag" and ident in kb.red_flags:
-        return (kb.texts.clarify_current.format(flag=kb.red_flags[ident].title.lower()),
-                [("Yes, right now", "now"), ("No, none of that now", "over")])
+        return (
+            kb.texts.clarify_current.format(flag=kb.red_flags[ident].title.lower()),
+            [("Yes, right now", "now"), ("No, none of that now", "over")],
+        )
     return None
 
 

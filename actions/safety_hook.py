@@ -4,6 +4,7 @@ Rasa calls action_validate_slot_mappings after each user message. We use it to a
 message's safety findings (found by nlu_components/safety_triage.py) to the user's profile
 and to put this turn's decision in the `safety` slot for the action that answers.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -26,6 +27,7 @@ class SafetyHook(ValidationAction):
         decision = coach().observe(tracker.sender_id, latest_findings(tracker), in_session=in_session)
         return {"safety": decision.to_dict()}
 
-    async def validate_safety(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: Dict) -> Dict[str, Any]:
+    async def validate_safety(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Dict[str, Any]:
         return {"safety": value}  # decided by the rules above; nothing further to check

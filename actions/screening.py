@@ -1,7 +1,8 @@
 """The PAR-Q+-style screening form before a first session (questions live in knowledge/)."""
+
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Text
+from typing import Dict, List, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -20,7 +21,7 @@ def _answers(tracker: Tracker) -> Dict[str, Optional[bool]]:
 class ActionCheckScreening(Action):
     """Decides whether the form must run before the session starts."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_screening"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -33,11 +34,12 @@ class ActionCheckScreening(Action):
 
 
 class ValidateScreeningForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return f"validate_{FORM}"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: Dict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> List[str]:
         c = coach()
         answers = _answers(tracker)
         decision, _ = c.triage.decide(c.screening_findings(answers), c.profiles.get(tracker.sender_id))
@@ -48,7 +50,7 @@ class ValidateScreeningForm(FormValidationAction):
 
 
 class ActionScreeningSubmit(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_screening_submit"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -62,7 +64,7 @@ class ActionScreeningSubmit(Action):
 
 def _ask_action(question_id: str) -> type:
     class AskQuestion(Action):
-        def name(self) -> Text:
+        def name(self) -> str:
             return f"action_ask_{question_id}"
 
         async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -79,6 +81,14 @@ def _ask_action(question_id: str) -> type:
 
 
 # One ask-action per form slot (Rasa looks them up by name); the wording comes from knowledge/screening.yml.
-SCREENING_SLOTS = ("screen_red_flags", "screen_heart", "screen_illness", "screen_surgery",
-                   "screen_back_pain", "screen_knees", "screen_balance", "screen_pregnancy")
+SCREENING_SLOTS = (
+    "screen_red_flags",
+    "screen_heart",
+    "screen_illness",
+    "screen_surgery",
+    "screen_back_pain",
+    "screen_knees",
+    "screen_balance",
+    "screen_pregnancy",
+)
 ASK_ACTIONS = [_ask_action(slot) for slot in SCREENING_SLOTS]

@@ -1,8 +1,9 @@
 """Guided-session adapters: each reply carries a session_step payload with its seconds, so a
 client (or the user saying "ready"/"next") can pace it."""
+
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Text
+from typing import Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -10,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import coach, entity_values, intent_name, say_safety, turn_decision
 from coach.kb.schema import Outcome
-from coach.session import Session, SessionState, Step, build_plan
 from coach.safety.triage import Decision
+from coach.session import Session, SessionState, Step, build_plan
 
 STEP_BUTTONS = {
     "get_ready": [("I'm ready", "/ready"), ("Pause", "/pause"), ("Stop", "/stop_session")],
@@ -34,8 +35,11 @@ def _minutes(tracker: Tracker) -> Optional[float]:
 
 def say_step(dispatcher: CollectingDispatcher, step: Step, prefix: str = "") -> None:
     text = f"{prefix}{step.text}"
-    dispatcher.utter_message(text=text, buttons=[{"title": t, "payload": p} for t, p in STEP_BUTTONS[step.phase]],
-                             json_message=step.payload())
+    dispatcher.utter_message(
+        text=text,
+        buttons=[{"title": t, "payload": p} for t, p in STEP_BUTTONS[step.phase]],
+        json_message=step.payload(),
+    )
 
 
 def begin_session(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decision) -> List[EventType]:
@@ -50,14 +54,18 @@ def begin_session(dispatcher: CollectingDispatcher, tracker: Tracker, decision: 
     names = list(dict.fromkeys(c.catalog.get(s.exercise_id).name for s in state.steps if s.phase == "hold"))
     minutes = max(1, round(state.seconds_left() / 60))
     last = c.profiles.last_screening(tracker.sender_id)
-    changed = f" Anything changed since your check on {last.taken_at:%d %b}? If so, tell me before we begin." if last else ""
-    dispatcher.utter_message(text=f"Here's your session: {' then '.join(names)}, about {minutes} minutes. Move slowly, and stop if anything feels sharp.{changed}")
+    changed = (
+        f" Anything changed since your check on {last.taken_at:%d %b}? If so, tell me before we begin." if last else ""
+    )
+    dispatcher.utter_message(
+        text=f"Here's your session: {' then '.join(names)}, about {minutes} minutes. Move slowly, and stop if anything feels sharp.{changed}"
+    )
     say_step(dispatcher, state.current)
     return [SlotSet("session_active", True)]
 
 
 class ActionStartSession(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_start_session"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -71,7 +79,7 @@ class ActionStartSession(Action):
 class ActionSessionControl(Action):
     """Everything said while a session runs: pacing, controls, check-ins, pain."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_control"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
@@ -102,7 +110,7 @@ class ActionSessionControl(Action):
         return self._on_ready(dispatcher, tracker, session)
 
     def _on_deny(self, dispatcher, tracker, session: Session):
-        dispatcher.utter_message(text="No problem. Say \"ready\" when you want to go on, or \"stop\" to finish.")
+        dispatcher.utter_message(text='No problem. Say "ready" when you want to go on, or "stop" to finish.')
 
     def _on_shorter_holds(self, dispatcher, tracker, session: Session):
         self._change_holds(dispatcher, session, -10)
@@ -113,14 +121,16 @@ class ActionSessionControl(Action):
     def _change_holds(self, dispatcher, session: Session, delta: int) -> None:
         c = coach()
         changed = None
-        for step in session.state.steps[session.state.index:]:
+        for step in session.state.steps[session.state.index :]:
             if step.phase == "hold":
                 limits = c.catalog.get(step.exercise_id).hold_seconds
                 step.seconds = max(limits.min, min(limits.max, step.seconds + delta))
                 step.text = f"Hold for {step.seconds} seconds. " + step.text.split(". ", 1)[-1]
                 changed = step.seconds
         word = "shorter" if delta < 0 else "longer"
-        text = f"Okay, {word} holds: {changed} seconds from now on." if changed else "There are no holds left to change."
+        text = (
+            f"Okay, {word} holds: {changed} seconds from now on." if changed else "There are no holds left to change."
+        )
         dispatcher.utter_message(text=text)
 
     def _on_resume(self, dispatcher, tracker, session: Session):
@@ -137,13 +147,17 @@ class ActionSessionControl(Action):
 
     def _on_pause(self, dispatcher, tracker, session: Session):
         session.pause()
-        dispatcher.utter_message(text="Paused. Come out of the stretch gently. Say \"resume\" when you're ready.",
-                                 buttons=[{"title": "Resume", "payload": "/resume"}, {"title": "Stop", "payload": "/stop_session"}],
-                                 json_message={**session.state.current.payload(), "paused": True})
+        dispatcher.utter_message(
+            text='Paused. Come out of the stretch gently. Say "resume" when you\'re ready.',
+            buttons=[{"title": "Resume", "payload": "/resume"}, {"title": "Stop", "payload": "/stop_session"}],
+            json_message={**session.state.current.payload(), "paused": True},
+        )
 
     def _on_slower(self, dispatcher, tracker, session: Session):
-        dispatcher.utter_message(text="No rush. Take all the time you need, and say \"ready\" when you're in position.",
-                                 json_message=session.state.current.payload())
+        dispatcher.utter_message(
+            text='No rush. Take all the time you need, and say "ready" when you\'re in position.',
+            json_message=session.state.current.payload(),
+        )
 
     def _on_time_left(self, dispatcher, tracker, session: Session):
         left = session.state.seconds_left()
@@ -151,8 +165,10 @@ class ActionSessionControl(Action):
 
     def _on_stop_session(self, dispatcher, tracker, session: Session):
         session.stop()
-        dispatcher.utter_message(text="Okay, we'll stop here. Nice work on what you did.",
-                                 json_message={**session.state.current.payload(), "phase": "done", "stopped": True})
+        dispatcher.utter_message(
+            text="Okay, we'll stop here. Nice work on what you did.",
+            json_message={**session.state.current.payload(), "phase": "done", "stopped": True},
+        )
         self._finish(dispatcher)
 
     # -- check-ins ------------------------------------------------------------------------------
@@ -171,7 +187,9 @@ class ActionSessionControl(Action):
         decision = turn_decision(tracker)
         session.pause()
         if decision.outcome is not Outcome.STOP_STRETCH:
-            c.profiles.log_safety(tracker.sender_id, Outcome.STOP_STRETCH.value, ["IS1"], [session.state.current.exercise_id], True)
+            c.profiles.log_safety(
+                tracker.sender_id, Outcome.STOP_STRETCH.value, ["IS1"], [session.state.current.exercise_id], True
+            )
         current = c.catalog.get(session.state.current.exercise_id)
         gentler = next((r for r in current.regressions if r not in decision.excluded), None)
         text = f"Stop the stretch now and come out of it slowly. {c.kb.texts.pain_rule}"
@@ -179,9 +197,18 @@ class ActionSessionControl(Action):
         if gentler:
             text += f" If you'd like, we can switch to the gentler {c.catalog.get(gentler).name.lower()}."
             buttons.insert(0, {"title": "Try the gentler one", "payload": "/make_easier"})
-        payload = decision.payload() if decision.outcome is Outcome.STOP_STRETCH else {
-            "type": "safety", "decision": "stop", "outcome": "STOP-STRETCH", "urgency": None, "flags": ["IS1"],
-            "excluded": [current.id]}
+        payload = (
+            decision.payload()
+            if decision.outcome is Outcome.STOP_STRETCH
+            else {
+                "type": "safety",
+                "decision": "stop",
+                "outcome": "STOP-STRETCH",
+                "urgency": None,
+                "flags": ["IS1"],
+                "excluded": [current.id],
+            }
+        )
         dispatcher.utter_message(text=text, buttons=buttons, json_message=payload)
 
     def _on_make_easier(self, dispatcher, tracker, session: Session):
@@ -194,7 +221,7 @@ class ActionSessionControl(Action):
         self._on_skip(dispatcher, tracker, session)
 
     def _on_rate_session(self, dispatcher, tracker, session: Session):
-        dispatcher.utter_message(text="Thanks! Ask me again at the end and I'll note it. Say \"next\" to carry on.")
+        dispatcher.utter_message(text='Thanks! Ask me again at the end and I\'ll note it. Say "next" to carry on.')
 
     def _swap(self, dispatcher, tracker, session: Session, relation: str, word: str):
         c = coach()
@@ -203,35 +230,46 @@ class ActionSessionControl(Action):
         current = c.catalog.get(state.current.exercise_id)
         options = [e for e in getattr(current, relation) if e not in decision.excluded]
         if not options:
-            dispatcher.utter_message(text=f"There's no {word} version of the {current.name.lower()} that suits you, so let's keep this one gentle.")
+            dispatcher.utter_message(
+                text=f"There's no {word} version of the {current.name.lower()} that suits you, so let's keep this one gentle."
+            )
             return
         replacement = build_plan(c.catalog, [options[0]])[:-1]  # without its own "done" step
         start = state.index
         while start > 0 and state.steps[start - 1].exercise_id == current.id:
             start -= 1
         end = start
-        while end < len(state.steps) and state.steps[end].exercise_id == current.id and state.steps[end].phase != "done":
+        while (
+            end < len(state.steps) and state.steps[end].exercise_id == current.id and state.steps[end].phase != "done"
+        ):
             end += 1
         state.steps[start:end] = replacement
         state.index = start
         state.status = "running"
-        say_step(dispatcher, state.current, prefix=f"Switching to the {word} {c.catalog.get(options[0]).name.lower()}. ")
+        say_step(
+            dispatcher, state.current, prefix=f"Switching to the {word} {c.catalog.get(options[0]).name.lower()}. "
+        )
 
     def _finish(self, dispatcher) -> None:
         dispatcher.utter_message(
             text=f"{coach().kb.texts.safety_net}\n\nHow did that feel, from 0 (awful) to 10 (great)?",
-            buttons=[{"title": str(n), "payload": f"{n} out of 10"} for n in (3, 5, 7, 9)])
+            buttons=[{"title": str(n), "payload": f"{n} out of 10"} for n in (3, 5, 7, 9)],
+        )
 
     def _no_session(self, dispatcher, tracker, intent: str, state: Optional[SessionState]) -> List[EventType]:
         if intent == "rate_session" and state is not None:
             rating = next((v for v in entity_values(tracker, "rating")), None)
             thanks = f"Thanks for the {rating}/10." if rating else "Thanks for telling me."
-            dispatcher.utter_message(text=f"{thanks} Say \"let's start\" whenever you want another session.")
+            dispatcher.utter_message(text=f'{thanks} Say "let\'s start" whenever you want another session.')
             return [SlotSet("session_active", False)]
         if intent == "report_pain":
             dispatcher.utter_message(text=coach().kb.texts.pain_rule)
             return [SlotSet("session_active", False)]
-        dispatcher.utter_message(text="There's no session running right now.",
-                                 buttons=[{"title": "Start a guided session", "payload": "/start_session"},
-                                          {"title": "Suggest a stretch", "payload": "/ask_recommendation"}])
+        dispatcher.utter_message(
+            text="There's no session running right now.",
+            buttons=[
+                {"title": "Start a guided session", "payload": "/start_session"},
+                {"title": "Suggest a stretch", "payload": "/ask_recommendation"},
+            ],
+        )
         return [SlotSet("session_active", False)]

@@ -1,4 +1,5 @@
 """Query API over the exercises: by id or alias, filtered by safety, ranked for the user."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,13 @@ class Catalog:
             return self.get(self._by_alias[max(contained, key=len)])
         return None
 
-    def query(self, excluded: Iterable[str] = (), tags: Sequence[str] = (), cautious: bool = False,
-              limit: Optional[int] = None) -> List[Exercise]:
+    def query(
+        self,
+        excluded: Iterable[str] = (),
+        tags: Sequence[str] = (),
+        cautious: bool = False,
+        limit: Optional[int] = None,
+    ) -> List[Exercise]:
         """Exercises not excluded, most relevant first. Cautious ranking favours the gentlest
         (the reference's fallback order S1 supported → S3 → S4)."""
         excluded = set(excluded)

@@ -1,4 +1,5 @@
 """What the coach remembers about one user between messages (stored as JSON in SQL)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -39,7 +40,7 @@ class Profile:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Profile":
+    def from_dict(cls, data: Dict[str, Any]) -> Profile:
         data = dict(data)
         data["conditions"] = {k: ConditionNote(**v) for k, v in (data.get("conditions") or {}).items()}
         data["alert"] = Alert(**data["alert"]) if data.get("alert") else None

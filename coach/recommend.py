@@ -1,4 +1,5 @@
 """Which stretches to suggest, why, and which were left out and why."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,8 +34,13 @@ class Recommendation:
         }
 
 
-def recommend(catalog: Catalog, decision: Decision, tags: Sequence[str] = (), limit: int = SUGGESTIONS,
-              conditions: Sequence[str] = ()) -> Recommendation:
+def recommend(
+    catalog: Catalog,
+    decision: Decision,
+    tags: Sequence[str] = (),
+    limit: int = SUGGESTIONS,
+    conditions: Sequence[str] = (),
+) -> Recommendation:
     """Never returns an excluded stretch; returns no picks when the decision stops coaching."""
     kb = catalog.kb
     rec = Recommendation(
@@ -54,7 +60,9 @@ def recommend(catalog: Catalog, decision: Decision, tags: Sequence[str] = (), li
 
 def _reason(kb, ex, tags: Sequence[str], excluded: Dict[str, str]) -> str:
     reason = ex.summary
-    replaces: Optional[str] = next((kb.exercises[e].name for e in excluded if ex.id in kb.exercises[e].regressions), None)
+    replaces: Optional[str] = next(
+        (kb.exercises[e].name for e in excluded if ex.id in kb.exercises[e].regressions), None
+    )
     if replaces:
         reason += f" It stands in for the {replaces.lower()}."
     return reason

@@ -1,4 +1,5 @@
 """The coach as the adapters see it: one object per process over the store and the rules."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -31,13 +32,14 @@ class Coach:
         self.sessions = SessionStore(engine)
 
     @classmethod
-    def from_database(cls, url: Optional[str] = None) -> "Coach":
+    def from_database(cls, url: Optional[str] = None) -> Coach:
         engine = create_db_engine(url)
         return cls(kb_store.load(engine), engine)
 
     # -- safety ------------------------------------------------------------------------------------
-    def observe(self, user_id: str, findings: Iterable[Finding], in_session: bool = False,
-                today: Optional[date] = None) -> Decision:
+    def observe(
+        self, user_id: str, findings: Iterable[Finding], in_session: bool = False, today: Optional[date] = None
+    ) -> Decision:
         """Applies one message's findings to the user's profile and returns this turn's decision."""
         profile = self.profiles.get(user_id)
         decision, updated = self.triage.decide(list(findings), profile, in_session, today)
@@ -66,7 +68,9 @@ class Coach:
         profile.goals = list(dict.fromkeys(goals + profile.goals))[:3]
         self.profiles.save(profile)
 
-    def start_session(self, user_id: str, decision: Decision, minutes: Optional[float] = None) -> Optional[SessionState]:
+    def start_session(
+        self, user_id: str, decision: Decision, minutes: Optional[float] = None
+    ) -> Optional[SessionState]:
         """Plans a session from the current recommendation; None when nothing is safe."""
         rec = self.recommend(user_id, decision)
         ids = [p.id for p in rec.picks[:2]]
@@ -117,8 +121,11 @@ class Coach:
     def questions_to_ask(self, user_id: str) -> List[ScreeningQuestion]:
         """Skips what the user already told us, either way."""
         profile = self.profiles.get(user_id)
-        known = set(profile.denied) | {f"condition:{c}" for c in profile.conditions} | {
-            f"constraint:{c}" for c in profile.constraints}
+        known = (
+            set(profile.denied)
+            | {f"condition:{c}" for c in profile.conditions}
+            | {f"constraint:{c}" for c in profile.constraints}
+        )
         return [q for q in self.kb.screening if not known & set(q.known_from + q.yes_means)]
 
     def screening_question(self, question_id: str) -> ScreeningQuestion:
@@ -135,13 +142,14 @@ class Coach:
                 continue
             for key in q.yes_means:
                 kind, _, ident = key.partition(":")
-                findings.append(Finding(kind, ident, q.id, negated=not answer,
-                                        days_ago=q.yes_days_ago if answer else None))
+                findings.append(
+                    Finding(kind, ident, q.id, negated=not answer, days_ago=q.yes_days_ago if answer else None)
+                )
         return findings
 
-    def submit_screening(self, user_id: str, answers: Dict[str, Optional[bool]],
-                         today: Optional[date] = None) -> Decision:
+    def submit_screening(
+        self, user_id: str, answers: Dict[str, Optional[bool]], today: Optional[date] = None
+    ) -> Decision:
         decision = self.observe(user_id, self.screening_findings(answers), today=today)
         self.profiles.save_screening(user_id, answers, decision.outcome.value)
         return decision
-

@@ -3,6 +3,7 @@
 Time is not kept here. A step says how many seconds it lasts; the channel decides who
 counts them (server reminders on push channels, the client on request-response ones).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -27,8 +28,14 @@ class Step:
     halfway_text: Optional[str] = None  # spoken at half time of a hold on push channels
 
     def payload(self) -> Dict:
-        return {"type": "session_step", "exercise_id": self.exercise_id, "side": self.side,
-                "phase": self.phase, "seconds": self.seconds, "rep": self.rep}
+        return {
+            "type": "session_step",
+            "exercise_id": self.exercise_id,
+            "side": self.side,
+            "phase": self.phase,
+            "seconds": self.seconds,
+            "rep": self.rep,
+        }
 
 
 @dataclass
@@ -47,15 +54,19 @@ class SessionState:
         return self.status in ("done", "stopped")
 
     def seconds_left(self) -> int:
-        return sum(s.seconds for s in self.steps[self.index:])
+        return sum(s.seconds for s in self.steps[self.index :])
 
     def to_dict(self) -> Dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Dict) -> "SessionState":
-        return cls(steps=[Step(**s) for s in data["steps"]], index=data["index"], status=data["status"],
-                   completed_holds=list(data.get("completed_holds", [])))
+    def from_dict(cls, data: Dict) -> SessionState:
+        return cls(
+            steps=[Step(**s) for s in data["steps"]],
+            index=data["index"],
+            status=data["status"],
+            completed_holds=list(data.get("completed_holds", [])),
+        )
 
 
 def hold_seconds(ex: Exercise, older_adult: bool = False, minutes: Optional[float] = None, n_exercises: int = 1) -> int:
@@ -70,8 +81,13 @@ def hold_seconds(ex: Exercise, older_adult: bool = False, minutes: Optional[floa
     return min(seconds, hold.max)
 
 
-def build_plan(catalog: Catalog, exercise_ids: Sequence[str], older_adult: bool = False,
-               minutes: Optional[float] = None, reps: Optional[int] = None) -> List[Step]:
+def build_plan(
+    catalog: Catalog,
+    exercise_ids: Sequence[str],
+    older_adult: bool = False,
+    minutes: Optional[float] = None,
+    reps: Optional[int] = None,
+) -> List[Step]:
     steps: List[Step] = []
     exercises = [catalog.get(i) for i in exercise_ids]
     for n, ex in enumerate(exercises):
@@ -84,21 +100,54 @@ def build_plan(catalog: Catalog, exercise_ids: Sequence[str], older_adult: bool 
                 if first:
                     intro = f"Next: {ex.name}. " if n and s_i == 0 else (f"{ex.name}. " if s_i == 0 else "")
                     where = f" {side.capitalize()} side." if side else ""
-                    steps.append(Step(ex.id, side, rep, "get_ready", GET_READY_SECONDS,
-                                      f"{intro}Get ready.{where} {ex.setup[0]}".strip()))
+                    steps.append(
+                        Step(
+                            ex.id,
+                            side,
+                            rep,
+                            "get_ready",
+                            GET_READY_SECONDS,
+                            f"{intro}Get ready.{where} {ex.setup[0]}".strip(),
+                        )
+                    )
                 cue = ex.form_cues[(rep - 1) % len(ex.form_cues)]
-                steps.append(Step(ex.id, side, rep, "hold", seconds,
-                                  f"Hold for {seconds} seconds. {cue} {ex.breathing}",
-                                  halfway_text=f"Halfway. {ex.form_cues[rep % len(ex.form_cues)]}"))
+                steps.append(
+                    Step(
+                        ex.id,
+                        side,
+                        rep,
+                        "hold",
+                        seconds,
+                        f"Hold for {seconds} seconds. {cue} {ex.breathing}",
+                        halfway_text=f"Halfway. {ex.form_cues[rep % len(ex.form_cues)]}",
+                    )
+                )
                 if rep < total_reps:
-                    steps.append(Step(ex.id, side, rep, "rest", ex.rest_seconds,
-                                      f"Ease off and rest {ex.rest_seconds} seconds."))
+                    steps.append(
+                        Step(ex.id, side, rep, "rest", ex.rest_seconds, f"Ease off and rest {ex.rest_seconds} seconds.")
+                    )
             if side == "left":
-                steps.append(Step(ex.id, side, total_reps, "switch_sides", SWITCH_SECONDS,
-                                  "Well done. Come out slowly and switch to the right side."))
+                steps.append(
+                    Step(
+                        ex.id,
+                        side,
+                        total_reps,
+                        "switch_sides",
+                        SWITCH_SECONDS,
+                        "Well done. Come out slowly and switch to the right side.",
+                    )
+                )
     if steps:
-        steps.append(Step(steps[-1].exercise_id, None, 0, "done", 0,
-                          "That's the session done. Take a moment and notice how your hips feel."))
+        steps.append(
+            Step(
+                steps[-1].exercise_id,
+                None,
+                0,
+                "done",
+                0,
+                "That's the session done. Take a moment and notice how your hips feel.",
+            )
+        )
     return steps
 
 
@@ -111,7 +160,9 @@ class Session:
     def advance(self) -> Step:
         st = self.state
         if st.current.phase == "hold":
-            st.completed_holds.append({"exercise_id": st.current.exercise_id, "side": st.current.side, "rep": st.current.rep})
+            st.completed_holds.append(
+                {"exercise_id": st.current.exercise_id, "side": st.current.side, "rep": st.current.rep}
+            )
         st.index = min(st.index + 1, len(st.steps) - 1)
         st.status = "done" if st.current.phase == "done" else "running"
         return st.current

@@ -1,4 +1,5 @@
 """Runtime settings, all from environment variables so every channel and test agrees."""
+
 from __future__ import annotations
 
 import os

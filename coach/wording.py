@@ -1,5 +1,6 @@
 """Turns decisions and knowledge entries into short replies. Safety wording itself is fixed
 text from the knowledge base; this module only arranges it."""
+
 from __future__ import annotations
 
 from typing import List, Optional
@@ -61,7 +62,7 @@ def recommendation_reply(kb: KnowledgeBase, rec: Recommendation) -> str:
         lines.append(left)
     lines += rec.cautions
     first = rec.picks[0].name.lower()
-    lines.append(f"Ask \"how do I do the {first}?\" for the steps, or say \"let's start\" for a guided session.")
+    lines.append(f'Ask "how do I do the {first}?" for the steps, or say "let\'s start" for a guided session.')
     return "\n".join(lines)
 
 

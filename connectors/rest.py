@@ -5,9 +5,10 @@ two JSON objects (the payload on its own). Clients read structure next to its te
 return one object per bot message: {"recipient_id", "text", "buttons", "custom"}.
 Empty or oversized messages get a clear answer instead of being guessed at.
 """
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -19,7 +20,7 @@ from connectors.socketio import MAX_MESSAGE_CHARS, problem_with
 
 
 class WholeMessageCollector(CollectingOutputChannel):
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         whole = {"recipient_id": recipient_id}
         for key in ("text", "buttons", "custom", "image", "attachment"):
             if message.get(key):
@@ -31,7 +32,7 @@ class WholeMessageCollector(CollectingOutputChannel):
 
 class CoachRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
@@ -46,14 +47,23 @@ class CoachRestInput(RestInput):
             body = request.json if isinstance(request.json, dict) else {}
             sender = body.get("sender")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > 255:
-                return response.json({"error": "Send a JSON body with a 'sender' id (1-255 characters) and a 'message'."}, status=400)
+                return response.json(
+                    {"error": "Send a JSON body with a 'sender' id (1-255 characters) and a 'message'."}, status=400
+                )
             text = body.get("message")
             problem = problem_with(text)
             if problem:
                 return response.json([{"recipient_id": sender, "text": problem, "custom": {"type": "input_error"}}])
             collector = WholeMessageCollector()
-            await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                             metadata=body.get("metadata") if isinstance(body.get("metadata"), dict) else None))
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=self.name(),
+                    metadata=body.get("metadata") if isinstance(body.get("metadata"), dict) else None,
+                )
+            )
             return response.json(collector.messages)
 
         return bp

@@ -10,6 +10,7 @@ Why not Rasa's stock `socketio` channel:
   coroutine that never runs (no bot message is ever delivered with session persistence).
   requirements.lock pins python-socketio 5.8.0, and we await the call when it is a coroutine.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -17,7 +18,7 @@ import json
 import logging
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage, decode_bearer_token
 from rasa.core.channels.socketio import SocketBlueprint
@@ -34,16 +35,16 @@ STATIC_TYPES = {".html": "text/html", ".js": "application/javascript", ".css": "
 
 class CoachSocketIOOutput(OutputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
         self.sio = sio
         self.bot_message_evt = bot_message_evt
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         buttons = message.get("quick_replies") or message.get("buttons") or []
-        event: Dict[Text, Any] = {"text": message.get("text") or None}
+        event: Dict[str, Any] = {"text": message.get("text") or None}
         if buttons:
             event["quick_replies"] = [{"title": b.get("title"), "payload": b.get("payload")} for b in buttons]
         if message.get("custom"):
@@ -52,17 +53,17 @@ class CoachSocketIOOutput(OutputChannel):
             event["image"] = message["image"]
         await self.sio.emit(self.bot_message_evt, event, room=recipient_id)
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
 
 
 class CoachSocketIOInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "web"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
         credentials = credentials or {}
         return cls(
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
@@ -73,9 +74,15 @@ class CoachSocketIOInput(InputChannel):
             jwt_method=credentials.get("jwt_method", "HS256"),
         )
 
-    def __init__(self, user_message_evt: Text = "user_uttered", bot_message_evt: Text = "bot_uttered",
-                 session_persistence: bool = True, socketio_path: Text = "/socket.io",
-                 jwt_key: Optional[Text] = None, jwt_method: Text = "HS256") -> None:
+    def __init__(
+        self,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        session_persistence: bool = True,
+        socketio_path: str = "/socket.io",
+        jwt_key: Optional[str] = None,
+        jwt_method: str = "HS256",
+    ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
         self.session_persistence = session_persistence
@@ -107,14 +114,14 @@ class CoachSocketIOInput(InputChannel):
             return await response.file(target, mime_type=STATIC_TYPES.get(target.suffix, "application/octet-stream"))
 
         @sio.on("connect")
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict]) -> bool:
+        async def connect(sid: str, environ: Dict, auth: Optional[Dict]) -> bool:
             if not self.jwt_key:
                 return True
             token = (auth or {}).get("token")
             return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_method))
 
         @sio.on("session_request")
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: Optional[Dict]) -> None:
             data = data or {}
             session_id = data.get("session_id") or uuid.uuid4().hex
             if self.session_persistence:
@@ -124,11 +131,13 @@ class CoachSocketIOInput(InputChannel):
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: Text, data: Dict) -> None:
+        async def handle_message(sid: str, data: Dict) -> None:
             data = data if isinstance(data, dict) else {}
             sender_id = data.get("session_id") if self.session_persistence else sid
             if not sender_id:
-                await sio.emit(self.bot_message_evt, {"text": "Please reconnect: this chat has no session yet."}, room=sid)
+                await sio.emit(
+                    self.bot_message_evt, {"text": "Please reconnect: this chat has no session yet."}, room=sid
+                )
                 return
             text = data.get("message")
             problem = problem_with(text)
@@ -148,7 +157,9 @@ def problem_with(text: Any) -> Optional[str]:
     if not isinstance(text, str) or not text.strip():
         return "I didn't get any words there. Tell me how your hips feel, or ask for a stretch."
     if len(text) > MAX_MESSAGE_CHARS:
-        return f"That message is too long for me ({len(text)} characters). Could you say it in under {MAX_MESSAGE_CHARS}?"
+        return (
+            f"That message is too long for me ({len(text)} characters). Could you say it in under {MAX_MESSAGE_CHARS}?"
+        )
     return None
 
 

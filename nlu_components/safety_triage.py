@@ -6,11 +6,12 @@ when a message carries an emergency, urgent or crisis flag it sets the intent to
 `safety_alert`, so the dialogue rules answer it first in any context. A learned model
 never gets the last word on a red flag.
 """
+
 from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,23 +31,38 @@ FINDING_ENTITY = "coach_finding"
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class SafetyTriage(GraphComponent):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         return {}
 
     def __init__(self, triage: Optional[Triage] = None) -> None:
         self._triage = triage
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SafetyTriage":
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyTriage:
         return cls()  # training needs no knowledge base
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "SafetyTriage":
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SafetyTriage:
         component = cls()
-        component.triage.detector  # build the matchers at startup, not on the first user's message
+        component.warm_up()
         return component
+
+    def warm_up(self) -> None:
+        """Builds the matchers at startup, not on the first user's message."""
+        self.triage.detector.detect("warm up")
 
     @property
     def triage(self) -> Triage:
@@ -73,8 +89,17 @@ class SafetyTriage(GraphComponent):
             return
         entities = list(message.get("entities") or [])
         for f in findings:
-            entities.append({"entity": FINDING_ENTITY, "value": f.key, "start": f.start, "end": f.end,
-                             "confidence_entity": 1.0, "extractor": type(self).__name__, "finding": f.to_dict()})
+            entities.append(
+                {
+                    "entity": FINDING_ENTITY,
+                    "value": f.key,
+                    "start": f.start,
+                    "end": f.end,
+                    "confidence_entity": 1.0,
+                    "extractor": type(self).__name__,
+                    "finding": f.to_dict(),
+                }
+            )
         message.set("entities", entities, add_to_output=True)
         decision, _ = self.triage.decide(findings, Profile(user_id=""))
         if decision.outcome in STICKY:

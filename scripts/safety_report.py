@@ -1,7 +1,10 @@
 """Recall per outcome class on the labelled safety corpus (issue #3 targets).
 
-python -m scripts.safety_report [--misses]
+python -m scripts.safety_report [--misses] [--blind]
+
+--blind scores tests/safety/blind_cases.yml instead: a set nobody tuned on (report only).
 """
+
 from __future__ import annotations
 
 import sys
@@ -10,12 +13,21 @@ import time
 from coach import settings
 from coach.kb.loader import load_directory
 from coach.safety.triage import Triage
-from tests.safety.corpus import HIGH_STAKES, leaked_exclusions, load_cases, recall_report, run_case, wrongly_stopped
+from tests.safety.corpus import (
+    BLIND_CASES,
+    CASES,
+    HIGH_STAKES,
+    leaked_exclusions,
+    load_cases,
+    recall_report,
+    run_case,
+    wrongly_stopped,
+)
 
 
 def main(argv) -> int:
     triage = Triage(load_directory(settings.knowledge_dir()))
-    cases = load_cases()
+    cases = load_cases(BLIND_CASES if "--blind" in argv else CASES)
     started = time.perf_counter()
     results = [run_case(triage, c) for c in cases]
     per_message_ms = (time.perf_counter() - started) * 1000 / len(results)

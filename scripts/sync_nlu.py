@@ -4,10 +4,10 @@
 python -m scripts.sync_nlu          # rewrite the file
 python -m scripts.sync_nlu --check  # fail if it is out of date (CI and `make train`)
 """
+
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from coach import settings
 from coach.kb.loader import load_directory
@@ -36,7 +36,10 @@ def main(argv) -> int:
     content = render()
     if "--check" in argv:
         if not TARGET.exists() or TARGET.read_text(encoding="utf-8") != content:
-            print(f"{TARGET.relative_to(settings.PROJECT_ROOT)} is out of date: run `python -m scripts.sync_nlu`.", file=sys.stderr)
+            print(
+                f"{TARGET.relative_to(settings.PROJECT_ROOT)} is out of date: run `python -m scripts.sync_nlu`.",
+                file=sys.stderr,
+            )
             return 1
         return 0
     TARGET.write_text(content, encoding="utf-8")

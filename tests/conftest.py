@@ -1,4 +1,5 @@
 """Fixtures shared by every test: the real knowledge base and throwaway databases."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """python -m coach.kb check|load: validate knowledge/*.yml, then load it into the database."""
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,9 @@ def main(argv=None) -> int:
 
     engine = create_db_engine(args.database_url)
     changed = save(engine, kb)
-    print(f"Knowledge base {'loaded' if changed else 'already up to date'} ({summary}) in {engine.url.render_as_string(hide_password=True)}.")
+    print(
+        f"Knowledge base {'loaded' if changed else 'already up to date'} ({summary}) in {engine.url.render_as_string(hide_password=True)}."
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 Errors name the file, the entry and the field, e.g.
 ``knowledge/exercises.yml: exercises[hip_flexor_bed_stretch].hold_seconds.default: …``
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,9 +24,9 @@ from coach.kb.schema import (
     Exercise,
     FaqEntry,
     Goal,
-    ScreeningQuestion,
     KnowledgeFile,
     RedFlag,
+    ScreeningQuestion,
     Texts,
 )
 
@@ -70,7 +71,7 @@ class KnowledgeBase:
         return _documents(self)
 
     @classmethod
-    def from_documents(cls, docs: Dict[str, Any]) -> "KnowledgeBase":
+    def from_documents(cls, docs: Dict[str, Any]) -> KnowledgeBase:
         merged = KnowledgeFile.parse_obj(docs)
         return _assemble(merged, "the knowledge store")
 

@@ -3,6 +3,7 @@
 Every entry is validated here before anything reaches the SQL store, so a typo
 in a YAML file fails loudly with the file, entry and field named.
 """
+
 from __future__ import annotations
 
 import re

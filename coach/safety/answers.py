@@ -1,4 +1,5 @@
 """Reads a typed answer to a clarifying safety question ("about a month ago", "yes, it's controlled")."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,9 @@ from coach.kb.loader import KnowledgeBase
 from coach.safety.context import days_ago
 from coach.safety.text import make_doc
 
-_NEGATIVE = re.compile(r"\b(no|not|nope|nah|never|haven't|hasn't|isn't|don't|unsure|anymore|any more|stopped|over|past)\b|n't\b")
+_NEGATIVE = re.compile(
+    r"\b(no|not|nope|nah|never|haven't|hasn't|isn't|don't|unsure|anymore|any more|stopped|over|past)\b|n't\b"
+)
 _POSITIVE = re.compile(r"\b(yes|yeah|yep|cleared|controlled|allowed|fine|happy|ok|okay|now|still|today|currently)\b")
 _RECENT_WORDS = re.compile(r"\b(recent|recently|weeks?|last month|days?|just)\b")
 

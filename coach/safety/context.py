@@ -3,6 +3,7 @@
 A NegEx-style approach: cues are looked for *before* the match inside its clause, because
 that is where English puts them ("no numbness", "my dad had…", "what if it pinches").
 """
+
 from __future__ import annotations
 
 import re
@@ -14,44 +15,214 @@ from spacy.tokens import Doc
 
 HARD_BREAKS = {".", "!", "?", ";", "\n", ":", "but", "however", "although", "though", "except", "whereas", "yet"}
 # A comma or "and" ends a clause only when a new subject follows ("no fever, my legs are weak").
-SUBJECT_STARTERS = {"i", "my", "it", "its", "the", "now", "then", "also", "he", "she", "they", "we", "im", "i'm", "me", "this", "that", "there"}
+SUBJECT_STARTERS = {
+    "i",
+    "my",
+    "it",
+    "its",
+    "the",
+    "now",
+    "then",
+    "also",
+    "he",
+    "she",
+    "they",
+    "we",
+    "im",
+    "i'm",
+    "me",
+    "this",
+    "that",
+    "there",
+}
 SOFT_BREAKS = {",", "and", "&", "-", "so", "because", "cos", "cause", "since", "plus", "lol", "haha", "tbh", "btw"}
 
-NEGATION_CUES = {"no", "not", "never", "without", "nor", "neither", "none", "nothing", "zero", "deny", "denies", "nope", "nah"}
+NEGATION_CUES = {
+    "no",
+    "not",
+    "never",
+    "without",
+    "nor",
+    "neither",
+    "none",
+    "nothing",
+    "zero",
+    "deny",
+    "denies",
+    "nope",
+    "nah",
+}
 # "don't know", "no idea", "not sure": look like negations but negate nothing that follows.
-PSEUDO_NEGATION_NEXT = {"know", "sure", "idea", "understand", "wonder", "only", "just", "matter", "clue", "joke", "kidding", "lie", "lying", "exaggerate", "exaggerating", "help", "stop"}
+PSEUDO_NEGATION_NEXT = {
+    "know",
+    "sure",
+    "idea",
+    "understand",
+    "wonder",
+    "only",
+    "just",
+    "matter",
+    "clue",
+    "joke",
+    "kidding",
+    "lie",
+    "lying",
+    "exaggerate",
+    "exaggerating",
+    "help",
+    "stop",
+}
 NEGATION_WINDOW = 7
 # After the phrase: "numbness is gone", "that cleared up", "fine now". Kept strict: "clearing the
 # gutters" or "are these ok?" must not erase a symptom.
 RESOLVED_WORDS = {"gone", "resolve", "resolved", "disappear", "disappeared", "heal", "healed", "recover", "recovered"}
-RESOLVED_PAIRS = {("clear", "up"), ("cleared", "up"), ("go", "away"), ("went", "away"), ("fine", "now"), ("better", "now"),
-                  ("ok", "now"), ("okay", "now"), ("settle", "down"), ("settled", "down"), ("all", "good")}
+RESOLVED_PAIRS = {
+    ("clear", "up"),
+    ("cleared", "up"),
+    ("go", "away"),
+    ("went", "away"),
+    ("fine", "now"),
+    ("better", "now"),
+    ("ok", "now"),
+    ("okay", "now"),
+    ("settle", "down"),
+    ("settled", "down"),
+    ("all", "good"),
+}
 RESOLVED_WINDOW = 6
 
 FIRST_PERSON = {"i", "me", "my", "myself", "mine", "i'm", "im", "i've", "i'd", "i'll"}
 THIRD_PARTY = {
-    "dad", "father", "mum", "mom", "mother", "mummy", "mommy", "wife", "husband", "partner", "friend", "mate",
-    "brother", "sister", "son", "daughter", "grandma", "grandmother", "granny", "gran", "nan", "nana",
-    "grandad", "granddad", "grandpa", "grandfather", "uncle", "aunt", "auntie", "cousin", "colleague", "coworker",
-    "boss", "he", "she", "they", "his", "her", "their", "him", "family", "someone", "somebody", "client", "patient",
-    "kid", "child", "boyfriend", "girlfriend", "neighbour", "neighbor", "flatmate", "roommate", "parents", "parent",
-    "fiance", "fiancee", "bf", "gf", "hubby",
+    "dad",
+    "father",
+    "mum",
+    "mom",
+    "mother",
+    "mummy",
+    "mommy",
+    "wife",
+    "husband",
+    "partner",
+    "friend",
+    "mate",
+    "brother",
+    "sister",
+    "son",
+    "daughter",
+    "grandma",
+    "grandmother",
+    "granny",
+    "gran",
+    "nan",
+    "nana",
+    "grandad",
+    "granddad",
+    "grandpa",
+    "grandfather",
+    "uncle",
+    "aunt",
+    "auntie",
+    "cousin",
+    "colleague",
+    "coworker",
+    "boss",
+    "he",
+    "she",
+    "they",
+    "his",
+    "her",
+    "their",
+    "him",
+    "family",
+    "someone",
+    "somebody",
+    "client",
+    "patient",
+    "kid",
+    "child",
+    "boyfriend",
+    "girlfriend",
+    "neighbour",
+    "neighbor",
+    "flatmate",
+    "roommate",
+    "parents",
+    "parent",
+    "fiance",
+    "fiancee",
+    "bf",
+    "gf",
+    "hubby",
 }
 FIRST_PERSON_OBJECTS = {"me", "myself", "i"}
 HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether"}
-HYPOTHETICAL_PHRASES = (("what", "happen"), ("signs", "of"), ("symptoms", "of"), ("sign", "of"), ("risk", "of"),
-                        ("chance", "of"), ("when", "should"), ("is", "it", "normal"), ("can", "stretching"),
-                        ("could", "stretching"), ("can", "this"), ("could", "this"), ("will", "this"))
+HYPOTHETICAL_PHRASES = (
+    ("what", "happen"),
+    ("signs", "of"),
+    ("symptoms", "of"),
+    ("sign", "of"),
+    ("risk", "of"),
+    ("chance", "of"),
+    ("when", "should"),
+    ("is", "it", "normal"),
+    ("can", "stretching"),
+    ("could", "stretching"),
+    ("can", "this"),
+    ("could", "this"),
+    ("will", "this"),
+)
 
 NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "couple": 2,
-    "few": 3, "several": 4, "some": 3, "many": 10,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "couple": 2,
+    "few": 3,
+    "several": 4,
+    "some": 3,
+    "many": 10,
 }
-UNIT_DAYS = {"minute": 0.0, "hour": 0.04, "day": 1, "night": 1, "week": 7, "wk": 7, "month": 30, "year": 365, "yr": 365, "decade": 3650}
+UNIT_DAYS = {
+    "minute": 0.0,
+    "hour": 0.04,
+    "day": 1,
+    "night": 1,
+    "week": 7,
+    "wk": 7,
+    "month": 30,
+    "year": 365,
+    "yr": 365,
+    "decade": 3650,
+}
 RELATIVE_DAYS = {
-    "today": 0, "tonight": 0, "yesterday": 1, "recently": 14, "just": 3, "currently": 0, "now": 0,
-    "childhood": 9000, "kid": 9000, "teenager": 7000, "teen": 7000, "ages": 1500, "while": 200, "ago": None,
+    "today": 0,
+    "tonight": 0,
+    "yesterday": 1,
+    "recently": 14,
+    "just": 3,
+    "currently": 0,
+    "now": 0,
+    "childhood": 9000,
+    "kid": 9000,
+    "teenager": 7000,
+    "teen": 7000,
+    "ages": 1500,
+    "while": 200,
+    "ago": None,
 }
 YEAR = re.compile(r"^(19[5-9]\d|20[0-4]\d)$")
 
@@ -112,7 +283,7 @@ def _negated(doc: Doc, left: int, start: int) -> bool:
 def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
     """The nearest person mentioned before the phrase decides whose symptom it is, unless the
     user is the one it happens to ("my uncle is hurting me")."""
-    if any(t.lower_ in FIRST_PERSON_OBJECTS for t in doc[end:min(right, end + 3)]):
+    if any(t.lower_ in FIRST_PERSON_OBJECTS for t in doc[end : min(right, end + 3)]):
         return False
     for i in range(start - 1, left - 1, -1):
         word = doc[i].lower_
@@ -134,16 +305,16 @@ def _hypothetical(doc: Doc, left: int, start: int) -> bool:
 
 def _contains(seq, phrase) -> bool:
     n = len(phrase)
-    return any(tuple(seq[i:i + n]) == phrase for i in range(len(seq) - n + 1))
+    return any(tuple(seq[i : i + n]) == phrase for i in range(len(seq) - n + 1))
 
 
 def _resolved(doc: Doc, end: int, right: int) -> bool:
-    window = doc[end:min(right, end + RESOLVED_WINDOW)]
+    window = doc[end : min(right, end + RESOLVED_WINDOW)]
     words = [t.lower_ for t in window]
     lemmas = [t.lemma_.lower() for t in window]
     if any(w in RESOLVED_WORDS for w in words + lemmas):
         return True
-    return any(pair in RESOLVED_PAIRS for seq in (words, lemmas) for pair in zip(seq, seq[1:]))
+    return any(pair in RESOLVED_PAIRS for seq in (words, lemmas) for pair in zip(seq, seq[1:], strict=False))
 
 
 def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
@@ -188,8 +359,11 @@ def _is_duration(tokens, i) -> bool:
     if after in DURATION_AFTER:
         return True
     has_amount = _amount_before(tokens, i) is not None
-    before = [t for t in tokens[max(0, i - 4):i] if t not in {"the", "a", "few", "couple", "of"} and not t.isdigit()
-              and t not in NUMBER_WORDS]
+    before = [
+        t
+        for t in tokens[max(0, i - 4) : i]
+        if t not in {"the", "a", "few", "couple", "of"} and not t.isdigit() and t not in NUMBER_WORDS
+    ]
     # "last week" is a point in time; "the last 3 weeks" / "for weeks" is a stretch of time
     return bool(before) and before[-1] in DURATION_BEFORE and (has_amount or before[-1] != "last")
 
@@ -204,6 +378,20 @@ def _amount_before(tokens, i) -> Optional[float]:
             return float(word)
         if word in NUMBER_WORDS:
             return float(NUMBER_WORDS[word])
-        if word not in {"of", "a", "couple", "few", "than", "more", "about", "around", "over", "under", "nearly", "almost", "like"}:
+        if word not in {
+            "of",
+            "a",
+            "couple",
+            "few",
+            "than",
+            "more",
+            "about",
+            "around",
+            "over",
+            "under",
+            "nearly",
+            "almost",
+            "like",
+        }:
             return None
     return None

@@ -4,6 +4,7 @@ The vocabulary (symptom concepts, conditions, constraints) comes from the knowle
 this module only knows how to match it and how to read negation, time, third parties and
 hypotheticals around each match.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,7 @@ class Finding:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Finding":
+    def from_dict(cls, data: dict) -> Finding:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
@@ -107,7 +108,6 @@ class Detector:
         left, right = ctx.clause_bounds(doc, start, end)
         return any(t.lower_ in words or t.lemma_.lower() in words for t in doc[left:right])
 
-
     def _combos(self, doc, raw: List[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:
         """A combo matches when every group has a term inside one clause and one window."""
         by_group: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
@@ -123,8 +123,11 @@ class Detector:
                     left, right = ctx.clause_bounds(doc, a_start, a_end)
                     span = [(a_start, a_end)]
                     for g_i in range(1, n_groups):
-                        near = [(s, e) for s, e in by_group.get((concept, c_i, g_i), [])
-                                if left <= s and e <= right and max(e, a_end) - min(s, a_start) <= window]
+                        near = [
+                            (s, e)
+                            for s, e in by_group.get((concept, c_i, g_i), [])
+                            if left <= s and e <= right and max(e, a_end) - min(s, a_start) <= window
+                        ]
                         if not near:
                             break
                         span.append(min(near, key=lambda se: abs(se[0] - a_start)))
@@ -137,7 +140,8 @@ class Detector:
 _AGE = re.compile(
     r"\b(?:i'?m|i am|aged?|age)\s+(\d{1,3})\b(?!\s*(?:weeks?|wks?|months?|days?|stone|st\b|kg|kilos?|lbs?|pounds?|"
     r"km|kms|miles?|minutes?|mins?|hours?|hrs?|cm|ft|feet|inches|%|x\b|times))"
-    r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)")
+    r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)"
+)
 OLDER_ADULT_AGE = 65
 MINOR_AGE = 16
 
@@ -162,7 +166,9 @@ def _longest_first(matches: Iterable[Tuple[str, int, int]]) -> List[Tuple[str, i
         nested = any(
             k.split(":")[0] == kind
             and (kind != "concept" or k == label)  # symptom concepts combine, so keep all of them
-            and s <= start and end <= e and (e - s) > (end - start)
+            and s <= start
+            and end <= e
+            and (e - s) > (end - start)
             for k, s, e in kept
         )
         if not nested:

@@ -3,6 +3,7 @@
 No pretrained model is used (none can be downloaded here); spaCy gives us the tokenizer,
 lookup lemmas from spacy-lookups-data and the PhraseMatcher.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -86,12 +87,12 @@ def _within_one_edit(a: str, b: str) -> bool:
     while i < min(la, lb) and a[i] == b[i]:
         i += 1
     if la == lb:
-        if a[i + 1:] == b[i + 1:]:
+        if a[i + 1 :] == b[i + 1 :]:
             return True
-        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
     if la > lb:
-        return a[i + 1:] == b[i:]
-    return a[i:] == b[i + 1:]
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
 
 
 def make_doc(text: str, fixer: Optional[TypoFixer] = None) -> Doc:

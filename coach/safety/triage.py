@@ -3,6 +3,7 @@
 Deterministic and explainable: every decision carries the rule ids (safety-rules.md) and a
 plain-words reason for every stretch it leaves out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -15,13 +16,35 @@ from coach.profile import Alert, ConditionNote, Profile
 from coach.safety.detector import Detector, Finding
 
 SEVERITY = [
-    Outcome.EMERGENCY, Outcome.CRISIS, Outcome.URGENT, Outcome.REFER, Outcome.DEFER, Outcome.STOP_STRETCH,
-    Outcome.OUT_OF_SCOPE, Outcome.CLARIFY, Outcome.EXCLUDE, Outcome.CAUTION, Outcome.PROCEED,
+    Outcome.EMERGENCY,
+    Outcome.CRISIS,
+    Outcome.URGENT,
+    Outcome.REFER,
+    Outcome.DEFER,
+    Outcome.STOP_STRETCH,
+    Outcome.OUT_OF_SCOPE,
+    Outcome.CLARIFY,
+    Outcome.EXCLUDE,
+    Outcome.CAUTION,
+    Outcome.PROCEED,
 ]
-STOP = {Outcome.EMERGENCY, Outcome.CRISIS, Outcome.URGENT, Outcome.REFER, Outcome.DEFER, Outcome.STOP_STRETCH, Outcome.OUT_OF_SCOPE}
+STOP = {
+    Outcome.EMERGENCY,
+    Outcome.CRISIS,
+    Outcome.URGENT,
+    Outcome.REFER,
+    Outcome.DEFER,
+    Outcome.STOP_STRETCH,
+    Outcome.OUT_OF_SCOPE,
+}
 STICKY = {Outcome.EMERGENCY, Outcome.CRISIS, Outcome.URGENT}
-URGENCY = {Outcome.EMERGENCY: "emergency", Outcome.URGENT: "urgent", Outcome.CRISIS: "crisis",
-           Outcome.REFER: "routine", Outcome.DEFER: "routine"}
+URGENCY = {
+    Outcome.EMERGENCY: "emergency",
+    Outcome.URGENT: "urgent",
+    Outcome.CRISIS: "crisis",
+    Outcome.REFER: "routine",
+    Outcome.DEFER: "routine",
+}
 PAST_AFTER_DAYS = 42  # a symptom older than ~6 weeks is history to ask about, not an emergency now
 
 
@@ -53,15 +76,27 @@ class Decision:
         return self.outcome in STOP
 
     def to_dict(self) -> Dict:
-        return {"outcome": self.outcome.value, "rule_ids": self.rule_ids, "excluded": self.excluded,
-                "messages": self.messages, "clarify": self.clarify, "asked_about": self.asked_about}
+        return {
+            "outcome": self.outcome.value,
+            "rule_ids": self.rule_ids,
+            "excluded": self.excluded,
+            "messages": self.messages,
+            "clarify": self.clarify,
+            "asked_about": self.asked_about,
+        }
 
     @classmethod
-    def from_dict(cls, data: Optional[Dict]) -> "Decision":
+    def from_dict(cls, data: Optional[Dict]) -> Decision:
         if not data:
             return cls()
-        return cls(outcome=Outcome(data["outcome"]), rule_ids=list(data["rule_ids"]), excluded=dict(data["excluded"]),
-                   messages=list(data["messages"]), clarify=data.get("clarify"), asked_about=list(data["asked_about"]))
+        return cls(
+            outcome=Outcome(data["outcome"]),
+            rule_ids=list(data["rule_ids"]),
+            excluded=dict(data["excluded"]),
+            messages=list(data["messages"]),
+            clarify=data.get("clarify"),
+            asked_about=list(data["asked_about"]),
+        )
 
     def payload(self) -> Dict:
         return {
@@ -86,13 +121,15 @@ class Triage:
             self._detector = Detector(self.kb)
         return self._detector
 
-    def assess(self, text: str, profile: Profile, in_session: bool = False,
-               today: Optional[date] = None) -> Tuple[Decision, Profile]:
+    def assess(
+        self, text: str, profile: Profile, in_session: bool = False, today: Optional[date] = None
+    ) -> Tuple[Decision, Profile]:
         today = today or date.today()
         return self.decide(self.detector.detect(text, today), profile, in_session, today)
 
-    def decide(self, findings: List[Finding], profile: Profile, in_session: bool = False,
-               today: Optional[date] = None) -> Tuple[Decision, Profile]:
+    def decide(
+        self, findings: List[Finding], profile: Profile, in_session: bool = False, today: Optional[date] = None
+    ) -> Tuple[Decision, Profile]:
         today = today or date.today()
         profile = _copy(profile)
         d = Decision()
@@ -149,8 +186,13 @@ class Triage:
     # -- conditions and constraints ---------------------------------------------------------------
     def _note_disclosures(self, profile: Profile, findings: List[Finding], today: date) -> None:
         # "If I kneel it kills" states a limit, so constraints ignore the hypothetical cue.
-        relevant = [f for f in findings if f.kind in ("condition", "constraint") and not f.third_party
-                    and not (f.hypothetical and f.kind == "condition")]
+        relevant = [
+            f
+            for f in findings
+            if f.kind in ("condition", "constraint")
+            and not f.third_party
+            and not (f.hypothetical and f.kind == "condition")
+        ]
         asserted = {f.key for f in relevant if not f.negated and not (f.resolved and f.kind == "constraint")}
         for f in relevant:
             if f.negated or f.resolved and f.kind == "constraint":

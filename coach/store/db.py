@@ -14,7 +14,7 @@ from coach.store.models import Base
 def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> Engine:
     url = url or settings.database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         # Two servers (Rasa and actions) share the file: wait for locks instead of failing.

@@ -1,4 +1,5 @@
 """Moves the validated knowledge base into SQL and back."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -49,9 +50,11 @@ def save(engine: Engine, kb: KnowledgeBase) -> bool:
 
 def load(engine: Engine) -> KnowledgeBase:
     with session_factory(engine)() as session:
-        rows = session.execute(
-            select(KnowledgeEntry).order_by(KnowledgeEntry.section, KnowledgeEntry.position)
-        ).scalars().all()
+        rows = (
+            session.execute(select(KnowledgeEntry).order_by(KnowledgeEntry.section, KnowledgeEntry.position))
+            .scalars()
+            .all()
+        )
     if not rows:
         raise KnowledgeNotLoaded(
             "The knowledge base is not in the database yet: run `python -m coach.kb load` (make run does it)."

@@ -1,4 +1,5 @@
 """Tables. Knowledge entries keep their validated JSON; user data is keyed by conversation id."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

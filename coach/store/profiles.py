@@ -1,4 +1,5 @@
 """Per-user data: the profile, completed screenings and the safety audit log."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -30,15 +31,25 @@ class ProfileStore:
                 row.data = profile.to_dict()
                 row.updated_at = datetime.now(timezone.utc)
 
-    def log_safety(self, user_id: str, outcome: str, rule_ids: Iterable[str], excluded: Iterable[str],
-                   in_session: bool = False) -> None:
+    def log_safety(
+        self, user_id: str, outcome: str, rule_ids: Iterable[str], excluded: Iterable[str], in_session: bool = False
+    ) -> None:
         with self.sessions.begin() as session:
-            session.add(SafetyEvent(user_id=user_id, outcome=outcome, rule_ids=list(rule_ids),
-                                    excluded=sorted(excluded), in_session=in_session))
+            session.add(
+                SafetyEvent(
+                    user_id=user_id,
+                    outcome=outcome,
+                    rule_ids=list(rule_ids),
+                    excluded=sorted(excluded),
+                    in_session=in_session,
+                )
+            )
 
     def safety_events(self, user_id: str) -> List[SafetyEvent]:
         with self.sessions() as session:
-            return list(session.scalars(select(SafetyEvent).where(SafetyEvent.user_id == user_id).order_by(SafetyEvent.id)))
+            return list(
+                session.scalars(select(SafetyEvent).where(SafetyEvent.user_id == user_id).order_by(SafetyEvent.id))
+            )
 
     def save_screening(self, user_id: str, answers: Dict[str, Optional[bool]], outcome: str) -> None:
         with self.sessions.begin() as session:
@@ -47,7 +58,10 @@ class ProfileStore:
     def last_screening(self, user_id: str) -> Optional[ScreeningRecord]:
         with self.sessions() as session:
             return session.scalars(
-                select(ScreeningRecord).where(ScreeningRecord.user_id == user_id).order_by(ScreeningRecord.id.desc()).limit(1)
+                select(ScreeningRecord)
+                .where(ScreeningRecord.user_id == user_id)
+                .order_by(ScreeningRecord.id.desc())
+                .limit(1)
             ).first()
 
     def screening_is_current(self, user_id: str, valid_days: int, now: Optional[datetime] = None) -> bool:

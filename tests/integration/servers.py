@@ -1,4 +1,5 @@
 """Starts the real action server and Rasa server on free ports, as `make run` does."""
+
 from __future__ import annotations
 
 import os
@@ -80,14 +81,28 @@ class Servers:
         return process
 
     def start_actions(self) -> None:
-        process = self._spawn([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                               "--port", str(self.actions_port)], "actions.log")
+        process = self._spawn(
+            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+            "actions.log",
+        )
         wait_until_up(f"http://127.0.0.1:{self.actions_port}/health", process, self.workdir / "actions.log")
 
     def start_rasa(self) -> None:
-        process = self._spawn([str(VENV_BIN / "rasa"), "run", "-m", str(MODEL), "--port", str(self.rasa_port),
-                               "--credentials", str(ROOT / "credentials.yml"), "--endpoints", self.endpoints],
-                              "rasa.log")
+        process = self._spawn(
+            [
+                str(VENV_BIN / "rasa"),
+                "run",
+                "-m",
+                str(MODEL),
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--endpoints",
+                self.endpoints,
+            ],
+            "rasa.log",
+        )
         self.cold_start_seconds = wait_until_up(f"{self.url}/", process, self.workdir / "rasa.log")
 
     def stop_rasa(self) -> None:

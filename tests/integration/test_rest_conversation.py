@@ -1,4 +1,5 @@
 """The walking-skeleton conversation of issue #2, over REST against the real servers."""
+
 from __future__ import annotations
 
 import requests

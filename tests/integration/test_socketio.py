@@ -3,6 +3,7 @@
 This is the test that catches a python-socketio upgrade breaking session persistence
 (`enter_room` not awaited: session confirmed, but no bot message ever arrives).
 """
+
 from __future__ import annotations
 
 import asyncio

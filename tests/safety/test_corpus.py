@@ -5,11 +5,19 @@
 - at most 5% of PROCEED / CAUTION messages are wrongly stopped.
 `python -m scripts.safety_report` prints recall per outcome class.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from tests.safety.corpus import HIGH_STAKES, leaked_exclusions, load_cases, missing_exclusions, run_case, wrongly_stopped
+from tests.safety.corpus import (
+    HIGH_STAKES,
+    leaked_exclusions,
+    load_cases,
+    missing_exclusions,
+    run_case,
+    wrongly_stopped,
+)
 
 CASES = load_cases()
 

@@ -1,4 +1,5 @@
 """The Rasa actions with real trackers, a real dispatcher and a real (temporary) database."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -25,8 +26,9 @@ def coach(loaded_engine, kb):
     runtime.use_coach(None)
 
 
-def tracker(text: str, intent: str, user: str = "u1", slots: Optional[Dict] = None,
-            entities: Optional[List[Dict]] = None) -> Tracker:
+def tracker(
+    text: str, intent: str, user: str = "u1", slots: Optional[Dict] = None, entities: Optional[List[Dict]] = None
+) -> Tracker:
     return Tracker(
         sender_id=user,
         slots=dict(slots or {}),
@@ -41,9 +43,13 @@ def tracker(text: str, intent: str, user: str = "u1", slots: Optional[Dict] = No
 
 async def hear(triage, text: str, intent: str, user: str = "u1", slots: Optional[Dict] = None) -> Tracker:
     """What Rasa does on every message: the NLU component's findings, then the safety hook."""
-    findings = [{"entity": "coach_finding", "value": f.key, "finding": f.to_dict()} for f in triage.detector.detect(text)]
+    findings = [
+        {"entity": "coach_finding", "value": f.key, "finding": f.to_dict()} for f in triage.detector.detect(text)
+    ]
     t = tracker(text, intent, user, slots, findings)
-    events = await SafetyHook().run(CollectingDispatcher(), t, {"slots": {"safety": {"mappings": [{"type": "custom"}]}}, "forms": {}})
+    events = await SafetyHook().run(
+        CollectingDispatcher(), t, {"slots": {"safety": {"mappings": [{"type": "custom"}]}}, "forms": {}}
+    )
     for event in events:
         if event.get("event") == "slot":
             t.slots[event["name"]] = event["value"]
@@ -99,7 +105,9 @@ async def test_emergency_is_sticky_and_a_take_back_gets_one_question(coach, tria
 
 
 async def test_classifier_only_alert_asks_the_checklist(coach, triage):
-    messages, _ = await run(ActionSafetyAlert(), await hear(triage, "something feels really off down below", "safety_alert"))
+    messages, _ = await run(
+        ActionSafetyAlert(), await hear(triage, "something feels really off down below", "safety_alert")
+    )
     question = payloads(messages, "screening_question")[0]
     assert question["id"] == "red_flag_check"
     for option in coach.kb.texts.red_flag_check_options[:-1]:  # every button but "none" must trigger a stop
@@ -125,8 +133,9 @@ async def test_screening_skips_what_the_user_already_said_and_stops_early(coach,
     slots = [q.id for q in coach.kb.screening]
     asked = await form.required_slots(slots, CollectingDispatcher(), tracker("", "start_session"), DOMAIN)
     assert "screen_knees" not in asked and "screen_red_flags" in asked
-    stop = await form.required_slots(slots, CollectingDispatcher(),
-                                     tracker("yes", "affirm", slots={"screen_red_flags": True}), DOMAIN)
+    stop = await form.required_slots(
+        slots, CollectingDispatcher(), tracker("yes", "affirm", slots={"screen_red_flags": True}), DOMAIN
+    )
     assert stop == []
 
 
@@ -144,7 +153,10 @@ async def test_screening_is_stored_and_then_current(coach, triage):
 async def test_session_controls(coach, triage):
     messages, events = await run(ActionStartSession(), await hear(triage, "let's start", "start_session"))
     first = payloads(messages, "session_step")[0]
-    assert first["phase"] == "get_ready" and {"event": "slot", "name": "session_active", "value": True}.items() <= events[0].items()
+    assert (
+        first["phase"] == "get_ready"
+        and {"event": "slot", "name": "session_active", "value": True}.items() <= events[0].items()
+    )
     active = {"session_active": True}
     control = ActionSessionControl()
     hold = payloads((await run(control, await hear(triage, "ready", "ready", slots=active)))[0], "session_step")[0]

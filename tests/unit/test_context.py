@@ -1,4 +1,5 @@
 """Context rules around a matched phrase: negation, third parties, hypotheticals, time, typos."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,24 +18,30 @@ def outcome(triage, text, in_session=False):
     return decision
 
 
-@pytest.mark.parametrize("text", [
-    "no numbness and I can pee fine",
-    "I don't have any numbness down there",
-    "legs are strong, no weakness at all",
-    "my dad had a hip replacement",
-    "mum had cancer years ago",
-    "what if I get numbness down there?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no numbness and I can pee fine",
+        "I don't have any numbness down there",
+        "legs are strong, no weakness at all",
+        "my dad had a hip replacement",
+        "mum had cancer years ago",
+        "what if I get numbness down there?",
+    ],
+)
 def test_context_prevents_false_alarms(triage, text):
     assert not outcome(triage, text).stops_coaching
 
 
-@pytest.mark.parametrize("text", [
-    "lol my bum is numb and i wet myself",
-    "NUMBNESS AROUND MY GROIN SINCE THIS MORNING",
-    "i dont know why but my groin is numb and i cant pee",
-    "my back hurts. also I've been having trouble peeing since yesterday",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lol my bum is numb and i wet myself",
+        "NUMBNESS AROUND MY GROIN SINCE THIS MORNING",
+        "i dont know why but my groin is numb and i cant pee",
+        "my back hurts. also I've been having trouble peeing since yesterday",
+    ],
+)
 def test_red_flags_survive_humour_case_and_second_sentences(triage, text):
     assert outcome(triage, text).outcome.value == "EMERGENCY"
 
@@ -44,10 +51,18 @@ def test_time_separates_recent_from_past_surgery(triage):
     assert not outcome(triage, "I had a hip replacement 10 years ago").stops_coaching
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("surgery 10 years ago", 3650), ("three weeks ago", 21), ("since this morning", 0),
-    ("last year", 365), ("a couple of months ago", 60), ("in 2015", 11 * 365), ("yesterday", 1),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("surgery 10 years ago", 3650),
+        ("three weeks ago", 21),
+        ("since this morning", 0),
+        ("last year", 365),
+        ("a couple of months ago", 60),
+        ("in 2015", 11 * 365),
+        ("yesterday", 1),
+    ],
+)
 def test_days_ago(text, expected):
     doc = make_doc(text)
     assert days_ago(doc, 0, len(doc), TODAY) == expected

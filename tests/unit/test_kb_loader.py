@@ -1,4 +1,5 @@
 """The knowledge base loads whole and valid, or not at all, with errors that name file, entry and field."""
+
 from __future__ import annotations
 
 import shutil
