@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from coach.profile import Profile
-from coach.safety.detector import Finding
+from coach.safety.findings import Finding
 from coach.safety.triage import Decision
 from coach.service import Coach
 from coach.wording import safety_reply

@@ -12,8 +12,7 @@ from coach.catalog import Catalog
 from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import FaqEntry, Outcome, ScreeningQuestion
 from coach.recommend import Recommendation, recommend
-from coach.safety.answers import interpret
-from coach.safety.detector import Finding
+from coach.safety.findings import Finding
 from coach.safety.triage import Decision, Triage
 from coach.session import SessionState, build_plan
 from coach.store import create_db_engine
@@ -92,7 +91,10 @@ class Coach:
         about = about or profile.pending_question
         if not about:
             return False
-        answer = answer or interpret(self.kb, about, text)
+        if answer is None:
+            from coach.safety.answers import interpret  # reads times with spaCy; only for typed answers
+
+            answer = interpret(self.kb, about, text)
         if answer is None:
             return False
         updated = self.triage.apply_answer(profile, about, answer)

@@ -7,7 +7,7 @@ ACTIONS_PORT=${ACTIONS_PORT:-5055}
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}
 mkdir -p .data
 
-.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" --quiet &
+.venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 actions_pid=$!
 .venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" --cors '*' \
   --credentials credentials.yml --endpoints endpoints.yml --quiet &

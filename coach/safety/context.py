@@ -7,7 +7,7 @@ that is where English puts them ("no numbness", "my dad had…", "what if it pin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Optional, Tuple
 
@@ -268,8 +268,25 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
     )
 
 
-def _negated(doc: Doc, left: int, start: int) -> bool:
+def with_negation(c: Context, negated: bool) -> Context:
+    return replace(c, negated=negated)
+
+
+def any_term_negated(doc: Doc, terms) -> bool:
+    """For a combo ("legs … weakness"): a cue before any of its terms, not counting the words
+    of its other terms ("can't pee" must not read as negated by its own "can't")."""
+    own = {i for s, e in terms for i in range(s, e)}
+    for s, e in terms:
+        left, _ = clause_bounds(doc, s, e)
+        if _negated(doc, left, s, skip=own):
+            return True
+    return False
+
+
+def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
     for i in range(start - 1, max(left, start - NEGATION_WINDOW) - 1, -1):
+        if i in skip:
+            continue
         lemma = doc[i].lemma_.lower()
         if lemma in NEGATION_CUES or doc[i].lower_ == "n't":
             nxt = doc[i + 1].lemma_.lower() if i + 1 < len(doc) else ""

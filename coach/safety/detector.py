@@ -8,7 +8,6 @@ hypotheticals around each match.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -16,40 +15,11 @@ from spacy.matcher import PhraseMatcher
 
 from coach.kb.loader import KnowledgeBase
 from coach.safety import context as ctx
+from coach.safety.findings import Finding
 from coach.safety.text import TypoFixer, blank_english, make_doc
 
 # Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain".
 KINDS = ("concept", "condition", "constraint")
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str  # concept | condition | constraint
-    id: str
-    text: str  # the words that matched, for explanations and logs
-    start: int = 0  # character offsets in the (normalised) message
-    end: int = 0
-    negated: bool = False
-    third_party: bool = False
-    hypothetical: bool = False
-    resolved: bool = False
-    days_ago: Optional[float] = None
-
-    @property
-    def about_user_now(self) -> bool:
-        """Says the user has this, as opposed to not having it, someone else, or 'what if'."""
-        return not (self.negated or self.third_party or self.hypothetical)
-
-    @property
-    def key(self) -> str:
-        return f"{self.kind}:{self.id}"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Finding:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 class Detector:
@@ -80,13 +50,17 @@ class Detector:
         today = today or date.today()
         doc = make_doc(text, self.fixer)
         raw = [(self.matcher.vocab.strings[label], start, end) for label, start, end in self.matcher(doc)]
-        spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + self._combos(doc, raw))
+        combos = self._combos(doc, raw)
+        spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos))
         findings: List[Finding] = list(_age_findings(doc.text))
         for label, start, end in spans:
             kind, _, ident = label.partition(":")
             if kind == "concept" and ident in self.unless and self._cancelled(doc, start, end, self.unless[ident]):
                 continue
             c = ctx.read(doc, start, end, today)
+            terms = combos.get((label, start, end))
+            if terms and not c.negated:
+                c = ctx.with_negation(c, ctx.any_term_negated(doc, terms))
             findings.append(
                 Finding(
                     kind=kind,
@@ -108,14 +82,15 @@ class Detector:
         left, right = ctx.clause_bounds(doc, start, end)
         return any(t.lower_ in words or t.lemma_.lower() in words for t in doc[left:right])
 
-    def _combos(self, doc, raw: List[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:
-        """A combo matches when every group has a term inside one clause and one window."""
+    def _combos(self, doc, raw: List[Tuple[str, int, int]]) -> Dict[Tuple[str, int, int], List[Tuple[int, int]]]:
+        """A combo matches when every group has a term inside one clause and one window.
+        Returns each match with the spans of its terms (negation is read before each term)."""
         by_group: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for label, start, end in raw:
             if label.startswith("group:"):
                 _, concept, c_i, g_i = label.split(":")
                 by_group.setdefault((concept, int(c_i), int(g_i)), []).append((start, end))
-        found: List[Tuple[str, int, int]] = []
+        found: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for concept, combos in self.combos.items():
             for c_i, n_groups, window in combos:
                 anchors = by_group.get((concept, c_i, 0), [])
@@ -132,7 +107,7 @@ class Detector:
                             break
                         span.append(min(near, key=lambda se: abs(se[0] - a_start)))
                     else:
-                        found.append((f"concept:{concept}", min(s for s, _ in span), max(e for _, e in span)))
+                        found[(f"concept:{concept}", min(s for s, _ in span), max(e for _, e in span))] = span
         return found
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import Outcome, RedFlag
 from coach.profile import Alert, ConditionNote, Profile
-from coach.safety.detector import Detector, Finding
+from coach.safety.findings import Finding
+
+if TYPE_CHECKING:  # the detector needs spaCy; deciding from findings (the action server's job) does not
+    from coach.safety.detector import Detector
 
 SEVERITY = [
     Outcome.EMERGENCY,
@@ -118,6 +121,8 @@ class Triage:
     def detector(self) -> Detector:
         # Built on first use: deciding from findings (the action server's job) needs no spaCy.
         if self._detector is None:
+            from coach.safety.detector import Detector
+
             self._detector = Detector(self.kb)
         return self._detector
 
