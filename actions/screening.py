@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import coach, say_safety
+from actions.runtime import coach, say_safety, turn_decision
 from actions.sessions import begin_session
 
 FORM = "screening_form"
@@ -47,6 +47,22 @@ class ValidateScreeningForm(FormValidationAction):
             return []  # no more questions once an answer means stop
         skip = {q.id for q in c.kb.screening} - {q.id for q in c.questions_to_ask(tracker.sender_id)}
         return [s for s in domain_slots if s not in skip or answers.get(s) is not None]
+
+
+class ActionNoteDuringScreening(Action):
+    """Something volunteered mid-form ("oh, I had knee surgery last year") is already in the
+    profile (the safety hook saw it); say so, and stop the form if it changed everything."""
+
+    def name(self) -> Text:
+        return "action_note_during_screening"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
+        decision = turn_decision(tracker)
+        if decision.stops_coaching or decision.clarify:
+            say_safety(dispatcher, tracker, decision)
+        else:
+            dispatcher.utter_message(text="Thanks, I've noted that. Back to the questions:")
+        return []
 
 
 class ActionScreeningSubmit(Action):

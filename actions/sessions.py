@@ -211,6 +211,26 @@ class ActionSessionControl(Action):
         )
         dispatcher.utter_message(text=text, buttons=buttons, json_message=payload)
 
+    def _on_describe_symptom(self, dispatcher, tracker, session: Session):
+        """Something said mid-session may change what is safe: the hook has already decided."""
+        decision = turn_decision(tracker)
+        if decision.stops_coaching:
+            session.stop()
+            say_safety(dispatcher, tracker, decision)
+            return
+        reason = decision.excluded.get(session.state.current.exercise_id)
+        if reason:
+            step = session.skip_exercise()
+            say_step(dispatcher, step, prefix=f"Let's leave this stretch out, because {reason}. ")
+            if step.phase == "done":
+                self._finish(dispatcher)
+            return
+        say_step(dispatcher, session.state.current, prefix="Thanks, noted. ")
+
+    _on_inform_limitation = _on_describe_symptom
+    _on_disclose_condition = _on_describe_symptom
+    _on_ask_recommendation = _on_repeat
+
     def _on_make_easier(self, dispatcher, tracker, session: Session):
         self._swap(dispatcher, tracker, session, "regressions", "easier")
 
