@@ -24,6 +24,18 @@ class ActionGreet(Action):
         if decision.stops_coaching:
             say_safety(dispatcher, tracker, decision)
             return []
+        state = coach().sessions.get(tracker.sender_id)
+        if state is not None and not state.finished:
+            # Back after a break or a server restart (timers are lost then): offer to carry on.
+            step = state.current
+            where = f"the {step.side} side of " if step.side else ""
+            name = coach().catalog.get(step.exercise_id).name.lower()
+            dispatcher.utter_message(
+                text=f"Welcome back! We were on {where}the {name}. Shall we carry on?",
+                buttons=[{"title": "Carry on", "payload": "/resume"}, {"title": "Stop the session", "payload": "/stop_session"}],
+                json_message={**step.payload(), "paused": True},
+            )
+            return [SlotSet("session_active", True)]
         dispatcher.utter_message(
             text=f"{GREETING}\n\n{coach().kb.texts.disclaimer}\n\nHow are your hips feeling today?",
             buttons=[

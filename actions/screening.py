@@ -53,7 +53,7 @@ class ActionNoteDuringScreening(Action):
     """Something volunteered mid-form ("oh, I had knee surgery last year") is already in the
     profile (the safety hook saw it); say so, and stop the form if it changed everything."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_note_during_screening"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:

@@ -33,6 +33,9 @@ class Profile:
     alert: Optional[Alert] = None
     settled_flags: List[str] = field(default_factory=list)  # past red flags the user confirmed are over
     pending_question: Optional[str] = None  # the clarifying question we are waiting on ("condition:x", "flag:RF1")
+    older_adult: bool = False  # 65+: holds of 30-60 s (ACSM)
+    last_rating: Optional[int] = None  # 0-10 after the last session
+    hold_adjust: int = 0  # seconds added to every hold, learnt from ratings
     country: Optional[str] = None
     goals: List[str] = field(default_factory=list)
 

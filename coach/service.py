@@ -75,9 +75,66 @@ class Coach:
         ids = [p.id for p in rec.picks[:2]]
         if decision.stops_coaching or not ids:
             return None
-        state = SessionState(steps=build_plan(self.catalog, ids, minutes=minutes))
+        profile = self.profiles.get(user_id)
+        steps = build_plan(self.catalog, ids, profile.older_adult, minutes, hold_adjust=profile.hold_adjust)
+        state = SessionState(steps=steps)
         self.sessions.save(user_id, state)
         return state
+
+    def session_preview(self, user_id: str, state: SessionState) -> str:
+        """One short message before the first step: what, how long, and why it differs from last time."""
+        profile = self.profiles.get(user_id)
+        names = list(dict.fromkeys(self.catalog.get(s.exercise_id).name for s in state.steps if s.phase == "hold"))
+        hold = next(s.seconds for s in state.steps if s.phase == "hold")
+        minutes = max(1, round(state.seconds_left() / 60))
+        parts = [f"Here's your session: {' then '.join(names)}, holds of {hold} seconds, about {minutes} minutes."]
+        if profile.hold_adjust and profile.last_rating is not None:
+            direction = "longer" if profile.hold_adjust > 0 else "shorter"
+            parts.append(
+                f"Holds are {abs(profile.hold_adjust)} s {direction} than standard because you rated last time {profile.last_rating}/10."
+            )
+        elif profile.older_adult:
+            parts.append("Holds are a little longer, which suits people over 65 best.")
+        parts.append("These are static stretches: they work best after a few minutes of walking about to warm up.")
+        last = self.profiles.last_screening(user_id)
+        if last:
+            parts.append(f"Anything changed since your check on {last.taken_at:%d %b}? If so, tell me before we begin.")
+        parts.append("Move slowly, and stop if anything feels sharp.")
+        return " ".join(parts)
+
+    def change_holds(self, state: SessionState, delta: int) -> Optional[int]:
+        """Changes every hold still to come, within each stretch's limits; returns the new length."""
+        changed = None
+        for step in state.steps[state.index :]:
+            if step.phase == "hold":
+                limits = self.catalog.get(step.exercise_id).hold_seconds
+                step.seconds = max(limits.min, min(limits.max, step.seconds + delta))
+                step.text = f"Hold for {step.seconds} seconds. " + step.text.split(". ", 1)[-1]
+                changed = step.seconds
+        return changed
+
+    def record_rating(self, user_id: str, state: SessionState, rating) -> str:
+        """Keeps the rating with the session and adapts the next one: the progression rule."""
+        try:
+            value = max(0, min(10, int(str(rating).split("/")[0]))) if rating is not None else None
+        except ValueError:
+            value = None
+        if value is None:
+            return 'Thanks for telling me. Say "let\'s start" whenever you want another session.'
+        state.rating = value
+        self.sessions.save(user_id, state)
+        profile = self.profiles.get(user_id)
+        profile.last_rating = value
+        if value <= 3:
+            profile.hold_adjust = max(-10, profile.hold_adjust - 5)
+            note = "I'll make the holds a little shorter next time."
+        elif value >= 8 and state.status == "done":
+            profile.hold_adjust = min(15, profile.hold_adjust + 5)
+            note = "Next time I'll make the holds a little longer."
+        else:
+            note = "We'll keep the same plan next time."
+        self.profiles.save(profile)
+        return f"Thanks for the {value}/10. {note}"
 
     def remember_question(self, user_id: str, about: Optional[str]) -> None:
         profile = self.profiles.get(user_id)

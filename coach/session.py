@@ -39,11 +39,26 @@ class Step:
 
 
 @dataclass
+class Cue:
+    """Something to say at a time within a step, on channels where the server keeps time."""
+
+    kind: str  # halfway | last | end
+    at_seconds: float
+    text: Optional[str] = None
+
+
+@dataclass
 class SessionState:
     steps: List[Step]
     index: int = 0
     status: str = "running"  # running | paused | done | stopped
     completed_holds: List[Dict] = field(default_factory=list)
+    # Server pacing (push channels): the current step's timer token and reminder names, so a
+    # timer from an earlier step is recognised as stale and earlier reminders can be cancelled.
+    timer_token: Optional[str] = None
+    timer_names: List[str] = field(default_factory=list)
+    checked_in: List[str] = field(default_factory=list)  # exercises already asked "where do you feel it?"
+    rating: Optional[int] = None
 
     @property
     def current(self) -> Step:
@@ -61,12 +76,28 @@ class SessionState:
 
     @classmethod
     def from_dict(cls, data: Dict) -> SessionState:
-        return cls(
-            steps=[Step(**s) for s in data["steps"]],
-            index=data["index"],
-            status=data["status"],
-            completed_holds=list(data.get("completed_holds", [])),
-        )
+        data = dict(data, steps=[Step(**s) for s in data["steps"]])
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+LAST_SECONDS = 5
+
+
+def cues_for(step: Step, check_in: bool = False) -> List[Cue]:
+    """Halfway (its form cue, or the check-in question on a stretch's first hold) and 'last
+    seconds' cues during a hold; every step ends with an 'end' cue that moves on."""
+    cues: List[Cue] = []
+    if step.phase == "done":
+        return cues
+    if step.phase == "hold":
+        halfway = step.halfway_text or "Halfway."
+        if check_in:
+            halfway = "Halfway. Where do you feel it: the front of your hip, your lower back, or nowhere much?"
+        cues.append(Cue("halfway", step.seconds / 2, halfway))
+        if step.seconds >= 3 * LAST_SECONDS:
+            cues.append(Cue("last", step.seconds - LAST_SECONDS, "Five more seconds. Keep breathing."))
+    cues.append(Cue("end", float(step.seconds)))
+    return cues
 
 
 def hold_seconds(ex: Exercise, older_adult: bool = False, minutes: Optional[float] = None, n_exercises: int = 1) -> int:
@@ -87,11 +118,13 @@ def build_plan(
     older_adult: bool = False,
     minutes: Optional[float] = None,
     reps: Optional[int] = None,
+    hold_adjust: int = 0,
 ) -> List[Step]:
     steps: List[Step] = []
     exercises = [catalog.get(i) for i in exercise_ids]
     for n, ex in enumerate(exercises):
-        seconds = hold_seconds(ex, older_adult, minutes, len(exercises))
+        limits = ex.hold_seconds
+        seconds = max(limits.min, min(limits.max, hold_seconds(ex, older_adult, minutes, len(exercises)) + hold_adjust))
         sides = SIDES if ex.per_side else (None,)
         total_reps = reps or ex.reps_per_side
         for s_i, side in enumerate(sides):

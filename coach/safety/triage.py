@@ -190,6 +190,8 @@ class Triage:
 
     # -- conditions and constraints ---------------------------------------------------------------
     def _note_disclosures(self, profile: Profile, findings: List[Finding], today: date) -> None:
+        if any(f.id == "older_adult" and f.kind == "concept" and f.about_user_now for f in findings):
+            profile.older_adult = True
         # "If I kneel it kills" states a limit, so constraints ignore the hypothetical cue.
         relevant = [
             f
