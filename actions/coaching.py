@@ -32,7 +32,10 @@ class ActionGreet(Action):
             name = coach().catalog.get(step.exercise_id).name.lower()
             dispatcher.utter_message(
                 text=f"Welcome back! We were on {where}the {name}. Shall we carry on?",
-                buttons=[{"title": "Carry on", "payload": "/resume"}, {"title": "Stop the session", "payload": "/stop_session"}],
+                buttons=[
+                    {"title": "Carry on", "payload": "/resume"},
+                    {"title": "Stop the session", "payload": "/stop_session"},
+                ],
                 json_message={**step.payload(), "paused": True},
             )
             return [SlotSet("session_active", True)]

@@ -64,16 +64,24 @@
     return m.scrollHeight - m.scrollTop - m.clientHeight < 80;
   }
 
-  function reducedMotion() {
-    return window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
-  }
-
   // Don't yank the view away from someone reading earlier messages.
   function append(node, force) {
     var stick = force || nearBottom();
     els.messages.appendChild(node);
-    if (stick) node.scrollIntoView({ block: "end", behavior: reducedMotion() ? "auto" : "smooth" });
+    // Instant, on the log only: smooth scrolling lags behind bursts of bot messages (breaking
+    // nearBottom), and scrollIntoView would also scroll the page on small screens.
+    if (stick) els.messages.scrollTop = els.messages.scrollHeight;
     return node;
+  }
+
+  // The log shrinks when the textarea grows, the banner appears or a phone keyboard opens;
+  // whoever was reading the latest message should still see it afterwards.
+  var pinned = true;
+  els.messages.addEventListener("scroll", function () { pinned = nearBottom(); });
+  if ("ResizeObserver" in window) {
+    new ResizeObserver(function () {
+      if (pinned) els.messages.scrollTop = els.messages.scrollHeight;
+    }).observe(els.messages);
   }
 
   function bubble(who, text) {
@@ -151,7 +159,7 @@
 
   function autoGrow() {
     els.input.style.height = "auto";
-    els.input.style.height = Math.min(els.input.scrollHeight, 160) + "px";
+    els.input.style.height = els.input.scrollHeight + 2 + "px"; // CSS max-height caps it
   }
 
   els.form.addEventListener("submit", function (e) { e.preventDefault(); submitInput(); });

@@ -44,6 +44,21 @@ FIXED_EXERCISE_IDS = frozenset(
 SYMPTOM_TAGS = frozenset({"sitting", "lower_back", "front_of_hip", "running", "beginner", "no_kneeling"})
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML key given twice silently keeps the last value; in a safety file that hides rules."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (line {key_node.start_mark.line + 1})", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 class KnowledgeError(ValueError):
     """The knowledge base is invalid; the message lists every problem found."""
 
@@ -85,7 +100,7 @@ def load_directory(directory: Path) -> KnowledgeBase:
     parsed: List[KnowledgeFile] = []
     for path in files:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
         except yaml.YAMLError as err:
             problems.append(f"{path}: not valid YAML: {err}")
             continue
@@ -182,6 +197,10 @@ def _assemble(kf: KnowledgeFile, origin: str) -> KnowledgeBase:
         for concept in rf.all_of + rf.any_of:
             if concept not in concepts:
                 problems.append(f"red_flags[{rf.id}]: unknown concept '{concept}'")
+    for concept in concepts.values():
+        for ref in concept.from_duration.of if concept.from_duration else []:
+            if ref not in concepts:
+                problems.append(f"concepts[{concept.id}].from_duration: unknown concept '{ref}'")
     if "retraction" not in concepts:
         problems.append("concepts: 'retraction' is required (take-backs such as 'jk')")
     _unique(kf.screening, "screening", problems)

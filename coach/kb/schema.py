@@ -196,6 +196,11 @@ class Combo(Strict):
     window: int = Field(8, ge=2, le=20)
 
 
+class DurationRule(Strict):
+    of: List[str] = Field(min_items=1)
+    min_days: int = Field(ge=1)
+
+
 class Concept(Strict):
     """A named piece of symptom vocabulary used by red-flag rules."""
 
@@ -206,6 +211,8 @@ class Concept(Strict):
     historical: bool = False
     # Words that cancel the concept in the same clause, e.g. "left"/"right"/"one" for both-legs symptoms.
     unless: List[str] = []
+    # Also present when one of these concepts has lasted at least `min_days` ("back sore for 2 months").
+    from_duration: Optional[DurationRule] = None
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

@@ -54,6 +54,7 @@ NEGATION_CUES = {
 }
 # "don't know", "no idea", "not sure": look like negations but negate nothing that follows.
 PSEUDO_NEGATION_NEXT = {
+    "like",  # "nothing like my usual pain"
     "know",
     "sure",
     "idea",
@@ -154,12 +155,25 @@ THIRD_PARTY = {
     "gf",
     "hubby",
 }
-FIRST_PERSON_OBJECTS = {"me", "myself", "i"}
+FIRST_PERSON_OBJECTS = {"me", "myself"}
+REPORTING_VERBS = {
+    "say",
+    "said",
+    "tell",
+    "told",
+    "think",
+    "reckon",
+    "diagnose",
+    "confirm",
+    "suspect",
+    "believe",
+    "call",
+}
 HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether"}
 HYPOTHETICAL_PHRASES = (
     ("what", "happen"),
     ("signs", "of"),
-    ("symptoms", "of"),
+    ("symptom", "of"),
     ("sign", "of"),
     ("risk", "of"),
     ("chance", "of"),
@@ -213,7 +227,6 @@ RELATIVE_DAYS = {
     "tonight": 0,
     "yesterday": 1,
     "recently": 14,
-    "just": 3,
     "currently": 0,
     "now": 0,
     "childhood": 9000,
@@ -221,7 +234,6 @@ RELATIVE_DAYS = {
     "teenager": 7000,
     "teen": 7000,
     "ages": 1500,
-    "while": 200,
     "ago": None,
 }
 YEAR = re.compile(r"^(19[5-9]\d|20[0-4]\d)$")
@@ -234,6 +246,7 @@ class Context:
     hypothetical: bool = False
     resolved: bool = False
     days_ago: Optional[float] = None
+    duration_days: Optional[float] = None  # "for 2 months": how long it has been going on
 
 
 def clause_bounds(doc: Doc, start: int, end: int) -> Tuple[int, int]:
@@ -259,12 +272,14 @@ def _breaks_before(doc: Doc, i: int) -> bool:
 
 def read(doc: Doc, start: int, end: int, today: date) -> Context:
     left, right = clause_bounds(doc, start, end)
+    negative_form = doc[start].lemma_.lower() in NEGATION_CUES  # "no table", "no proper bed"
     return Context(
-        negated=_negated(doc, left, start),
+        negated=not negative_form and _negated(doc, left, start),
         third_party=_third_party(doc, left, start, end, right),
         hypothetical=_hypothetical(doc, left, start),
         resolved=_resolved(doc, end, right),
         days_ago=days_ago(doc, left, right, today),
+        duration_days=duration_days(doc, left, right),
     )
 
 
@@ -307,6 +322,8 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
         if word in FIRST_PERSON:
             return False
         if word in THIRD_PARTY or doc[i].lemma_.lower() in THIRD_PARTY:
+            if i + 1 < start and doc[i + 1].lemma_.lower() in REPORTING_VERBS:
+                continue  # "they said it was a fracture": reported speech about the user
             return True
     # "family history of cancer", "runs in the family"
     clause = [t.lower_ for t in doc[left:start]]
@@ -325,13 +342,32 @@ def _contains(seq, phrase) -> bool:
     return any(tuple(seq[i : i + n]) == phrase for i in range(len(seq) - n + 1))
 
 
+ANAPHORA = {"it", "it's", "its", "that", "that's", "which", "this"}
+
+
 def _resolved(doc: Doc, end: int, right: int) -> bool:
-    window = doc[end : min(right, end + RESOLVED_WINDOW)]
+    # "I had sciatica but it's gone now": the next clause may resolve the phrase when it refers
+    # back to it; "my groin is numb but the back pain has gone" must not.
+    if (
+        0 < right < len(doc)
+        and doc[right - 1].lower_ in {"but", "though", "although"}
+        and doc[right].lower_ in ANAPHORA
+    ):
+        _, right = clause_bounds(doc, right, right + 1)
+    window = doc[end : min(right, end + RESOLVED_WINDOW + 3)]
     words = [t.lower_ for t in window]
     lemmas = [t.lemma_.lower() for t in window]
-    if any(w in RESOLVED_WORDS for w in words + lemmas):
+
+    def denied(i: int) -> bool:  # "isn't going away", "hasn't cleared up", "never settled"
+        return any(w in NEGATION_CUES or w == "n't" for w in lemmas[max(0, i - 3) : i])
+
+    if any((w in RESOLVED_WORDS or lemmas[i] in RESOLVED_WORDS) and not denied(i) for i, w in enumerate(words)):
         return True
-    return any(pair in RESOLVED_PAIRS for seq in (words, lemmas) for pair in zip(seq, seq[1:], strict=False))
+    return any(
+        (pair in RESOLVED_PAIRS) and not denied(i)
+        for seq in (words, lemmas)
+        for i, pair in enumerate(zip(seq, seq[1:], strict=False))
+    )
 
 
 def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
@@ -359,6 +395,10 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             return max(0, (today.year - int(tokens[i])) * 365)
         if tokens[i] in {"morning", "afternoon", "evening"} and i > 0 and tokens[i - 1] in {"this", "since"}:
             return 0
+        if tokens[i] == "just" and tokens[i + 1 : i + 2] in (["had"], ["got"], ["come"]):
+            return 3.0  # "just had surgery"; "just sitting" is not a time
+        if tokens[i] == "while" and i > 0 and tokens[i - 1] == "a" and tokens[i + 1 : i + 2] in (["ago"], ["back"]):
+            return 200.0  # "a while ago"; a bare "while running" is not a time
         if tokens[i] in RELATIVE_DAYS and RELATIVE_DAYS[tokens[i]] is not None:
             return float(RELATIVE_DAYS[tokens[i]])
     return None
@@ -367,6 +407,19 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
 DURATION_BEFORE = {"for", "over", "past", "last", "recent", "these"}
 DURATION_AFTER = {"pregnant", "gone", "along", "now", "straight", "running", "long"}
 AGO_AFTER = {"ago", "back", "before", "earlier", "post", "postpartum", "post-op", "postop", "out", "since"}
+
+
+def duration_days(doc: Doc, left: int, right: int) -> Optional[float]:
+    """'for about 2 months', 'over the last 6 weeks', 'for weeks': the longest duration in the clause."""
+    tokens = [t.lower_ for t in doc[left:right]]
+    lemmas = [t.lemma_.lower() for t in doc[left:right]]
+    longest = None
+    for i, lemma in enumerate(lemmas):
+        unit = lemma.rstrip("s") if lemma not in UNIT_DAYS else lemma
+        if unit in UNIT_DAYS and _is_duration(tokens, i) and tokens[i + 1 : i + 2] != ["pregnant"]:
+            amount = _amount_before(tokens, i) or 2.0
+            longest = max(longest or 0.0, amount * UNIT_DAYS[unit])
+    return longest
 
 
 def _is_duration(tokens, i) -> bool:

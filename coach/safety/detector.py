@@ -40,6 +40,7 @@ class Detector:
                     phrases[f"group:{concept.id}:{c_i}:{g_i}"] = terms
         self.unless = {c.id: {w.lower() for w in c.unless} for c in kb.concepts.values() if c.unless}
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
+        self.durations = {c.id: c.from_duration for c in kb.concepts.values() if c.from_duration}
         vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().split()}
         self.fixer = TypoFixer(vocabulary)
         self.matcher = PhraseMatcher(blank_english().vocab, attr="LEMMA")
@@ -73,9 +74,25 @@ class Detector:
                     hypothetical=c.hypothetical,
                     resolved=c.resolved,
                     days_ago=None if ident in self.historical and kind == "concept" else c.days_ago,
+                    duration_days=c.duration_days,
                 )
             )
-        return findings
+        return findings + self._lasting(findings)
+
+    def _lasting(self, findings: List[Finding]) -> List[Finding]:
+        """Concepts implied by how long another has lasted (pain not settling after ~6 weeks, RF9)."""
+        extra = []
+        for concept, rule in self.durations.items():
+            for f in findings:
+                if (
+                    f.kind == "concept"
+                    and f.id in rule.of
+                    and f.about_user_now
+                    and (f.duration_days or 0) >= rule.min_days
+                ):
+                    extra.append(Finding("concept", concept, f.text, f.start, f.end, duration_days=f.duration_days))
+                    break
+        return extra
 
     @staticmethod
     def _cancelled(doc, start: int, end: int, words) -> bool:
@@ -118,6 +135,7 @@ _AGE = re.compile(
     r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)"
 )
 OLDER_ADULT_AGE = 65
+AGE_50 = 50  # first-ever back pain over ~50 is an RF7 risk modifier (combined, never alone)
 MINOR_AGE = 16
 
 
@@ -125,7 +143,9 @@ def _age_findings(text: str) -> Iterable[Finding]:
     """Age is a risk modifier (RF7, RF8, PQ7): a number, so it is read here, not from phrases."""
     for match in _AGE.finditer(text):
         age = int(match.group(1) or match.group(2))
-        if age >= OLDER_ADULT_AGE and age <= 110:
+        if AGE_50 <= age <= 110:
+            yield Finding("concept", "age_50_plus", match.group(0), start=match.start(), end=match.end())
+        if OLDER_ADULT_AGE <= age <= 110:
             yield Finding("concept", "older_adult", match.group(0), start=match.start(), end=match.end())
         elif age < MINOR_AGE and age >= 5:
             yield Finding("condition", "under_16", match.group(0), start=match.start(), end=match.end())

@@ -18,6 +18,7 @@ class Finding:
     hypothetical: bool = False
     resolved: bool = False
     days_ago: Optional[float] = None
+    duration_days: Optional[float] = None
 
     @property
     def about_user_now(self) -> bool:

@@ -1,0 +1,85 @@
+"""The guided-session state machine in the core: plans, cues, transitions, progression."""
+
+from __future__ import annotations
+
+import pytest
+
+from coach.catalog import Catalog
+from coach.service import Coach
+from coach.session import GET_READY_SECONDS, Session, SessionState, build_plan, cues_for
+
+TWO = ["standing_hip_flexor_stretch", "glute_bridge"]
+
+
+@pytest.fixture()
+def catalog(kb):
+    return Catalog(kb)
+
+
+def test_plan_order_sides_reps_and_default_holds(catalog, kb):
+    steps = build_plan(catalog, TWO)
+    standing, bridge = kb.exercises[TWO[0]], kb.exercises[TWO[1]]
+    holds = [s for s in steps if s.phase == "hold"]
+    assert [s.exercise_id for s in holds] == [standing.id] * (2 * standing.reps_per_side) + [bridge.id] * (
+        (2 if bridge.per_side else 1) * bridge.reps_per_side
+    )
+    assert {s.side for s in holds if s.exercise_id == standing.id} == {"left", "right"}
+    assert all(s.seconds == standing.hold_seconds.default for s in holds if s.exercise_id == standing.id)
+    assert steps[0].phase == "get_ready" and steps[0].seconds == GET_READY_SECONDS
+    assert steps[-1].phase == "done"
+    assert [s.phase for s in steps].count("switch_sides") == 1 + int(bridge.per_side)
+
+
+def test_older_adults_hold_longer_and_short_time_shortens_holds(catalog, kb):
+    default = kb.exercises[TWO[0]].hold_seconds
+    older = [s.seconds for s in build_plan(catalog, TWO[:1], older_adult=True) if s.phase == "hold"]
+    assert all(30 <= s <= default.max for s in older)
+    quick = build_plan(catalog, TWO, minutes=5)
+    assert all(s.seconds >= kb.exercises[s.exercise_id].hold_seconds.min for s in quick if s.phase == "hold")
+    assert sum(s.seconds for s in quick) <= sum(s.seconds for s in build_plan(catalog, TWO))
+
+
+def test_cues_of_a_hold(catalog):
+    hold = next(s for s in build_plan(catalog, TWO) if s.phase == "hold")
+    kinds = [(c.kind, c.at_seconds) for c in cues_for(hold)]
+    assert kinds == [("halfway", hold.seconds / 2), ("last", hold.seconds - 5), ("end", hold.seconds)]
+    assert "Where do you feel it" in cues_for(hold, check_in=True)[0].text
+    ready = build_plan(catalog, TWO)[0]
+    assert [c.kind for c in cues_for(ready)] == ["end"]
+
+
+def test_transitions_pause_resume_skip_stop(catalog):
+    state = SessionState(steps=build_plan(catalog, TWO))
+    session = Session(state)
+    hold = session.advance()
+    assert hold.phase == "hold"
+    session.pause()
+    assert state.status == "paused" and session.resume() is hold and state.status == "running"
+    session.advance()
+    assert state.completed_holds == [{"exercise_id": hold.exercise_id, "side": hold.side, "rep": 1}]
+    nxt = session.skip_exercise()
+    assert nxt.exercise_id == TWO[1] and nxt.phase == "get_ready"
+    session.stop()
+    assert state.finished and state.status == "stopped"
+    session.pause()
+    assert state.status == "stopped", "a stopped session cannot be paused back to life"
+
+
+def test_state_round_trips_through_json(catalog):
+    state = SessionState(steps=build_plan(catalog, TWO), index=3, timer_token="abc", checked_in=[TWO[0]])
+    assert SessionState.from_dict(state.to_dict()) == state
+
+
+def test_ratings_adapt_the_next_session_and_say_why(loaded_engine, kb):
+    c = Coach(kb, loaded_engine)
+    from coach.safety.triage import Decision
+
+    first = c.start_session("u", Decision())
+    base = [s.seconds for s in first.steps if s.phase == "hold"]
+    first.status = "done"
+    assert "longer" in c.record_rating("u", first, "9")
+    second = c.start_session("u", Decision())
+    assert [s.seconds for s in second.steps if s.phase == "hold"] > base
+    assert "rated last time 9/10" in c.session_preview("u", second)
+    assert "shorter" in c.record_rating("u", second, "2/10")
+    assert c.record_rating("u", second, "not a number").startswith("Thanks for telling me")
