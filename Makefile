@@ -9,6 +9,8 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/.data/coach.sqlite3
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# The pinned Rasa 3.6 world emits import-time deprecation noise that buries real messages.
+export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 
 MODEL := models/coach.tar.gz

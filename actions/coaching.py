@@ -70,6 +70,9 @@ class ActionSafetyAlert(Action):
         if decision.stops_coaching:
             say_safety(dispatcher, tracker, decision)
             return [SlotSet("session_active", False)]
+        if decision.clarify:
+            say_safety(dispatcher, tracker, decision)  # the rules' own, more specific question
+            return []
         # Only the learned classifier suspected a red flag: it may ask, never decide.
         texts = coach().kb.texts
         dispatcher.utter_message(

@@ -112,7 +112,16 @@
       // Re-sent on every reconnect so the server re-binds this socket to our conversation.
       socket.emit("session_request", { session_id: sessionId });
     });
-    socket.on("session_confirm", function () { setStatus("connected", "Connected"); });
+    socket.on("session_confirm", function () {
+      setStatus("connected", "Connected");
+      // A new conversation: let the coach introduce itself (and say it is not a medical
+      // service) before the user has to guess what to type. Once per conversation.
+      var greetedKey = "psoasCoach.greeted." + sessionId;
+      if (!store(greetedKey)) {
+        store(greetedKey, "1");
+        socket.emit("user_uttered", { message: "/greet", session_id: sessionId });
+      }
+    });
     socket.on("disconnect", function (reason) {
       setStatus("disconnected", "Disconnected — reconnecting…");
       // socket.io does not retry by itself after a server-side disconnect.
