@@ -4,7 +4,8 @@ set -u
 cd "$(dirname "$0")/.."
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
-export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}
+# Always the action server started below (an inherited value would point elsewhere).
+export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
 mkdir -p .data
 
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
