@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -102,7 +102,3 @@ def entity_values(tracker: Tracker, entity: str) -> List[Any]:
 
 def intent_name(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
-
-
-def dict_or_empty(value: Any) -> Dict:
-    return value if isinstance(value, dict) else {}

@@ -18,28 +18,8 @@ from coach.safety.findings import Finding
 if TYPE_CHECKING:  # the detector needs spaCy; deciding from findings (the action server's job) does not
     from coach.safety.detector import Detector
 
-SEVERITY = [
-    Outcome.EMERGENCY,
-    Outcome.CRISIS,
-    Outcome.URGENT,
-    Outcome.REFER,
-    Outcome.DEFER,
-    Outcome.STOP_STRETCH,
-    Outcome.OUT_OF_SCOPE,
-    Outcome.CLARIFY,
-    Outcome.EXCLUDE,
-    Outcome.CAUTION,
-    Outcome.PROCEED,
-]
-STOP = {
-    Outcome.EMERGENCY,
-    Outcome.CRISIS,
-    Outcome.URGENT,
-    Outcome.REFER,
-    Outcome.DEFER,
-    Outcome.STOP_STRETCH,
-    Outcome.OUT_OF_SCOPE,
-}
+SEVERITY = list(Outcome)  # the enum is declared most severe first (safety-rules.md §0.2 order)
+STOP = set(SEVERITY[: SEVERITY.index(Outcome.CLARIFY)])  # EMERGENCY … OUT-OF-SCOPE: no coaching now
 STICKY = {Outcome.EMERGENCY, Outcome.CRISIS, Outcome.URGENT}
 URGENCY = {
     Outcome.EMERGENCY: "emergency",

@@ -170,6 +170,8 @@ async def test_session_controls(coach, triage):
     messages, _ = await run(control, await hear(triage, "ouch that pinches", "report_pain", slots=active))
     assert payloads(messages, "safety")[0]["outcome"] == "STOP-STRETCH"
     assert coach.sessions.get("u1").status == "paused"
+    logged = [e for e in coach.profiles.safety_events("u1") if e.outcome == "STOP-STRETCH"]
+    assert logged and logged[-1].in_session and "IS1" in logged[-1].rule_ids, "pain mid-session is logged"
     messages, events = await run(control, await hear(triage, "stop", "stop_session", slots=active))
     assert coach.sessions.get("u1").status == "stopped"
     assert {"event": "slot", "name": "session_active", "value": False}.items() <= events[-1].items()
