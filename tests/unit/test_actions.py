@@ -176,3 +176,26 @@ async def test_session_controls(coach, triage):
     assert coach.sessions.get("u1").status == "stopped"
     assert {"event": "slot", "name": "session_active", "value": False}.items() <= events[-1].items()
     assert coach.kb.texts.safety_net in messages[-1]["text"]  # the end-of-session safety net
+
+
+async def test_emergency_numbers_follow_the_users_country(coach, triage):
+    from actions.coaching import ActionSetCountry
+
+    messages, _ = await run(ActionSafetyAlert(), await hear(triage, "crushing chest pain right now", "safety_alert"))
+    assert coach.kb.texts.ask_country in messages[0]["text"], "no country yet: several numbers, and the question"
+    t = await hear(triage, "I'm in Australia", "inform_country")
+    t.latest_message["entities"].append({"entity": "country", "value": "Australia"})
+    messages, _ = await run(ActionSetCountry(), t)
+    australia = next(e for e in coach.kb.emergency_numbers if e.country == "Australia")
+    assert australia.emergency in messages[0]["text"]
+    messages, _ = await run(ActionRecommend(), await hear(triage, "what stretch now?", "ask_recommendation"))
+    assert f"In Australia: {australia.emergency}" in messages[0]["text"], "the sticky alert now names the local number"
+
+
+def test_screening_expires_after_the_set_time(coach):
+    from datetime import datetime, timedelta, timezone
+
+    coach.profiles.save_screening("u9", {"screen_knees": False}, "PROCEED")
+    later = datetime.now(timezone.utc) + timedelta(days=31)
+    assert coach.profiles.screening_is_current("u9", 30)
+    assert not coach.profiles.screening_is_current("u9", 30, now=later)
