@@ -98,6 +98,16 @@ async def test_pain_mid_hold_stops_the_stretch_at_once(servers):
         assert not user.steps(since=safety["at"] + 0.001), "the hold's timers were cancelled"
 
 
+async def test_a_red_flag_mid_session_ends_it_with_no_cue_after(servers):
+    async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
+        await user.say("let's start")
+        await user.wait_for(is_step("hold"), timeout=10)
+        await user.say("my chest feels crushed and I can't breathe")
+        alert = await user.wait_for(lambda m: (m.get("custom") or {}).get("urgency") == "emergency")
+        await asyncio.sleep(2.0)
+        assert not user.steps(since=alert["at"] + 0.001), "no session cue after an emergency"
+
+
 def test_rest_sessions_are_paced_by_the_client(servers, chat):
     screened(servers, chat.sender)
     reply = chat.say("let's start")
