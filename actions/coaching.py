@@ -8,7 +8,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.pacing import stop_timers
 from actions.runtime import coach, entity_values, intent_name, say_safety, turn_decision
 from coach.kb.schema import Outcome
 from coach.wording import exercise_card, recommendation_reply
@@ -70,7 +69,7 @@ class ActionSafetyAlert(Action):
         decision = turn_decision(tracker)
         if decision.stops_coaching:
             say_safety(dispatcher, tracker, decision)
-            return [SlotSet("session_active", False)] + end_session(tracker.sender_id)
+            return []  # the safety hook has already ended any running session
         if decision.clarify:
             say_safety(dispatcher, tracker, decision)  # the rules' own, more specific question
             return []
@@ -86,18 +85,6 @@ class ActionSafetyAlert(Action):
             },
         )
         return []
-
-
-def end_session(user_id: str) -> List[EventType]:
-    """A stop-level flag ends any running session at once, timers included (no cue after it)."""
-    c = coach()
-    state = c.sessions.get(user_id)
-    if state is None or state.finished:
-        return []
-    state.status = "stopped"
-    events = stop_timers(state)
-    c.sessions.save(user_id, state)
-    return events
 
 
 class ActionCheckIn(Action):

@@ -2,7 +2,8 @@
 
 Rasa calls action_validate_slot_mappings after each user message. We use it to apply the
 message's safety findings (found by nlu_components/safety_triage.py) to the user's profile
-and to put this turn's decision in the `safety` slot for the action that answers.
+and to put this turn's decision in the `safety` slot for the action that answers. A decision
+that ends coaching also ends a running session here, whichever action then answers.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ class SafetyHook(ValidationAction):
     async def extract_safety(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> Dict[str, Any]:
         if intent_name(tracker).startswith("EXTERNAL_") or not tracker.latest_message.get("text"):
             return {"safety": None}  # a timer, not the user: nothing new was said
+        c = coach()
         in_session = bool(tracker.get_slot("session_active"))
-        decision = coach().observe(tracker.sender_id, latest_findings(tracker), in_session=in_session)
-        return {"safety": decision.to_dict()}
+        decision = c.observe(tracker.sender_id, latest_findings(tracker), in_session=in_session)
+        slots: Dict[str, Any] = {"safety": decision.to_dict()}
+        if decision.ends_session and c.end_session(tracker.sender_id):
+            slots["session_active"] = False  # the dialogue rules then route away from the session
+        return slots
 
     async def validate_safety(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict

@@ -240,9 +240,10 @@ class ActionSessionControl(Action):
     def _on_describe_symptom(self, turn: Turn) -> None:
         """Something said mid-session may change what is safe: the safety hook has decided."""
         decision = turn_decision(turn.tracker)
-        if decision.stops_coaching:
-            turn.session.stop()
-            turn.halt_timers()
+        if decision.outcome is Outcome.STOP_STRETCH:
+            self._on_report_pain(turn)
+            return
+        if decision.stops_coaching:  # a decision that ends the session never gets here (the hook ended it)
             say_safety(turn.dispatcher, turn.tracker, decision)
             return
         reason = decision.excluded.get(turn.state.current.exercise_id)
@@ -310,6 +311,10 @@ class ActionSessionControl(Action):
     # -- no session running ---------------------------------------------------------------------
     def _no_session(self, dispatcher, tracker, intent: str, state: Optional[SessionState]) -> List[EventType]:
         c = coach()
+        decision = turn_decision(tracker)
+        if decision.stops_coaching:  # e.g. "ready, oh and I had surgery last week": safety first
+            say_safety(dispatcher, tracker, decision)
+            return [SlotSet("session_active", False)]
         if intent == "rate_session" and state is not None:
             rating = next(iter(entity_values(tracker, "rating")), None)
             note = c.record_rating(tracker.sender_id, state, rating)

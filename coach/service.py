@@ -81,6 +81,15 @@ class Coach:
         self.sessions.save(user_id, state)
         return state
 
+    def end_session(self, user_id: str) -> bool:
+        """Stops the user's running or paused session; its pending timers are then ignored as stale."""
+        state = self.sessions.get(user_id)
+        if state is None or state.finished:
+            return False
+        state.status = "stopped"
+        self.sessions.save(user_id, state)
+        return True
+
     def session_preview(self, user_id: str, state: SessionState) -> str:
         """One short message before the first step: what, how long, and why it differs from last time."""
         profile = self.profiles.get(user_id)

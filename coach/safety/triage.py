@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # the detector needs spaCy; deciding from findings (the actio
 SEVERITY = list(Outcome)  # the enum is declared most severe first (safety-rules.md §0.2 order)
 STOP = set(SEVERITY[: SEVERITY.index(Outcome.CLARIFY)])  # EMERGENCY … OUT-OF-SCOPE: no coaching now
 STICKY = {Outcome.EMERGENCY, Outcome.CRISIS, Outcome.URGENT}
+# Outcomes that end a guided session outright (STOP-STRETCH only pauses it; OUT-OF-SCOPE declines a request).
+ENDS_SESSION = STICKY | {Outcome.REFER, Outcome.DEFER}
 URGENCY = {
     Outcome.EMERGENCY: "emergency",
     Outcome.URGENT: "urgent",
@@ -53,6 +55,10 @@ class Decision:
         if self.outcome in STOP:
             return "stop"
         return "clear" if self.outcome is Outcome.PROCEED and not self.excluded else "modify"
+
+    @property
+    def ends_session(self) -> bool:
+        return self.outcome in ENDS_SESSION
 
     @property
     def stops_coaching(self) -> bool:

@@ -199,3 +199,18 @@ def test_screening_expires_after_the_set_time(coach):
     later = datetime.now(timezone.utc) + timedelta(days=31)
     assert coach.profiles.screening_is_current("u9", 30)
     assert not coach.profiles.screening_is_current("u9", 30, now=later)
+
+
+async def test_any_message_that_ends_coaching_ends_the_session(coach, triage):
+    await run(ActionStartSession(), await hear(triage, "let's start", "start_session"))
+    active = {"session_active": True}
+    # A question whose text also discloses recent surgery: no session action answers it.
+    t = await hear(
+        triage, "how long should I hold? I had a hip replacement two weeks ago", "faq_hold_time", slots=active
+    )
+    assert t.get_slot("safety")["outcome"] == "REFER"
+    assert t.get_slot("session_active") is False and coach.sessions.get("u1").status == "stopped"
+    # Pain only pauses: the session stays, the gentler stretch is offered.
+    await run(ActionStartSession(), await hear(triage, "let's start again", "start_session", user="u2"))
+    t = await hear(triage, "ouch sharp pain", "report_pain", user="u2", slots=active)
+    assert t.get_slot("session_active") is True and coach.sessions.get("u2").status == "running"
