@@ -26,6 +26,11 @@ def screened(servers, user_id: str) -> str:
     return user_id
 
 
+async def first_hold(user: WebUser) -> dict:
+    await user.say("let's start")
+    return await user.wait_for(is_step("hold"), timeout=10)
+
+
 async def test_a_whole_session_is_pushed_in_order_and_on_time(servers):
     async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
         await user.say("let's start")
@@ -56,8 +61,7 @@ async def test_a_whole_session_is_pushed_in_order_and_on_time(servers):
 
 async def test_pause_stops_the_clock_and_resume_restarts_it(servers):
     async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
-        await user.say("let's start")
-        await user.wait_for(is_step("hold"), timeout=10)
+        await first_hold(user)
         await user.say("pause")
         paused = await user.wait_for(lambda m: (m.get("custom") or {}).get("paused") is True)
         await asyncio.sleep(2.0)  # several holds' worth of scaled time
@@ -69,8 +73,7 @@ async def test_pause_stops_the_clock_and_resume_restarts_it(servers):
 
 async def test_no_cue_ever_arrives_after_stop(servers):
     async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
-        await user.say("let's start")
-        await user.wait_for(is_step("hold"), timeout=10)
+        await first_hold(user)
         await user.say("stop")
         stopped = await user.wait_for(lambda m: (m.get("custom") or {}).get("stopped") is True)
         await asyncio.sleep(2.0)
@@ -80,8 +83,7 @@ async def test_no_cue_ever_arrives_after_stop(servers):
 
 async def test_skip_moves_to_the_next_stretch(servers):
     async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
-        await user.say("let's start")
-        first = await user.wait_for(is_step("hold"), timeout=10)
+        first = await first_hold(user)
         await user.say("skip this one")
         skipped = await user.wait_for(lambda m: (m.get("text") or "").startswith("Skipping"))
         assert skipped["custom"]["exercise_id"] != first["custom"]["exercise_id"]
@@ -89,8 +91,7 @@ async def test_skip_moves_to_the_next_stretch(servers):
 
 async def test_pain_mid_hold_stops_the_stretch_at_once(servers):
     async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
-        await user.say("let's start")
-        await user.wait_for(is_step("hold"), timeout=10)
+        await first_hold(user)
         await user.say("ouch, sharp pain in my hip")
         safety = await user.wait_for(lambda m: (m.get("custom") or {}).get("type") == "safety")
         assert safety["custom"]["outcome"] == "STOP-STRETCH" and safety["custom"]["decision"] == "stop"
@@ -100,8 +101,7 @@ async def test_pain_mid_hold_stops_the_stretch_at_once(servers):
 
 async def test_a_red_flag_mid_session_ends_it_with_no_cue_after(servers):
     async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
-        await user.say("let's start")
-        await user.wait_for(is_step("hold"), timeout=10)
+        await first_hold(user)
         await user.say("my chest feels crushed and I can't breathe")
         alert = await user.wait_for(lambda m: (m.get("custom") or {}).get("urgency") == "emergency")
         await asyncio.sleep(2.0)
@@ -132,8 +132,7 @@ async def test_a_restart_mid_session_resumes_where_it_was(tmp_path, kb):
     kb_store.save(create_db_engine(url), kb)
     with running(tmp_path, url) as servers:
         async with WebUser(servers.url, screened(servers, uuid.uuid4().hex)) as user:
-            await user.say("let's start")
-            hold = await user.wait_for(is_step("hold"), timeout=10)
+            hold = await first_hold(user)
             await user.say("pause")
             await user.wait_for(lambda m: (m.get("custom") or {}).get("paused") is True)
         session_id = user.session_id
