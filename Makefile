@@ -39,7 +39,7 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
-PY_SOURCES := coach actions connectors nlu_components tests scripts
+PY_SOURCES := coach actions connectors nlu_components rasa_fixes.py tests scripts
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -62,7 +62,7 @@ nlu-gate: $(MODEL) kb
 
 test: lint validate unit integration test-stories nlu-gate
 
-eval: $(MODEL)
+eval: $(MODEL) kb
 	$(PY) -m scripts.evaluate_nlu --cross-validation
 
 bench: $(VENV)/.installed kb $(MODEL)

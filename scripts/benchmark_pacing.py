@@ -94,7 +94,12 @@ def main() -> int:
             servers.start_rasa()
             report("1 session, real time", asyncio.run(run_sessions(servers, 1, args.seconds)))
             report(
-                f"{args.sessions} concurrent sessions", asyncio.run(run_sessions(servers, args.sessions, args.seconds))
+                f"{args.sessions} sessions, same instant",
+                asyncio.run(run_sessions(servers, args.sessions, args.seconds)),
+            )
+            report(
+                f"{args.sessions} sessions, within 10 s",
+                asyncio.run(run_sessions(servers, args.sessions, args.seconds, stagger=10.0)),
             )
         finally:
             servers.stop()
