@@ -12,6 +12,7 @@ from coach.profile import Profile
 from coach.safety.findings import Finding
 from coach.safety.triage import Decision
 from coach.service import Coach
+from coach.time_phrases import minutes_in
 from coach.wording import safety_reply
 
 FINDING_ENTITY = "coach_finding"
@@ -98,6 +99,15 @@ def clarify_question(about: Optional[str]) -> Optional[Tuple[str, List[Tuple[str
 
 def entity_values(tracker: Tracker, entity: str) -> List[Any]:
     return [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == entity]
+
+
+def minutes_said(tracker: Tracker) -> Optional[float]:
+    """The time the user says they have: a `duration` entity, else a duration phrase NLU missed."""
+    for value in entity_values(tracker, "duration"):
+        minutes = minutes_in(str(value))
+        if minutes:
+            return minutes
+    return minutes_in(tracker.latest_message.get("text") or "")
 
 
 def intent_name(tracker: Tracker) -> str:

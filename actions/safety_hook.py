@@ -1,5 +1,8 @@
 """Runs on every user message, whatever the intent, form or session state.
 
+Besides safety (below), it keeps the time the user says they have ("only 5 minutes") in the
+`minutes_available` slot, whichever message said it, for the next session plan.
+
 Rasa calls action_validate_slot_mappings after each user message. We use it to apply the
 message's safety findings (found by nlu_components/safety_triage.py) to the user's profile
 and to put this turn's decision in the `safety` slot for the action that answers. A decision
@@ -14,7 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
-from actions.runtime import coach, intent_name, latest_findings
+from actions.runtime import coach, intent_name, latest_findings, minutes_said
 
 
 class SafetyHook(ValidationAction):
@@ -31,6 +34,12 @@ class SafetyHook(ValidationAction):
         if decision.ends_session and c.end_session(tracker.sender_id):
             slots["session_active"] = False  # the dialogue rules then route away from the session
         return slots
+
+    async def extract_minutes_available(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
+    ) -> Dict[str, Any]:
+        minutes = None if intent_name(tracker).startswith("EXTERNAL_") else minutes_said(tracker)
+        return {"minutes_available": minutes} if minutes else {}
 
     async def validate_safety(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict

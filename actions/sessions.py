@@ -4,7 +4,6 @@ the client or the user ("ready", "next") does."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -31,14 +30,6 @@ CHECK_IN_BUTTONS = [
     ("Nothing much", "I don't feel much"),
     ("It hurts", "/report_pain"),
 ]
-
-
-def _minutes(tracker: Tracker) -> Optional[float]:
-    for value in entity_values(tracker, "duration"):
-        match = re.search(r"(\d+(?:\.\d+)?)", str(value))
-        if match:
-            return float(match.group(1))
-    return None
 
 
 @dataclass
@@ -79,7 +70,7 @@ def finish(dispatcher: CollectingDispatcher) -> None:
 
 def begin_session(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decision) -> List[EventType]:
     c = coach()
-    state = c.start_session(tracker.sender_id, decision, minutes=_minutes(tracker))
+    state = c.start_session(tracker.sender_id, decision, minutes=tracker.get_slot("minutes_available"))
     if state is None:
         if decision.stops_coaching:
             say_safety(dispatcher, tracker, decision)

@@ -47,8 +47,9 @@ async def hear(triage, text: str, intent: str, user: str = "u1", slots: Optional
         {"entity": "coach_finding", "value": f.key, "finding": f.to_dict()} for f in triage.detector.detect(text)
     ]
     t = tracker(text, intent, user, slots, findings)
+    custom = {"mappings": [{"type": "custom"}]}
     events = await SafetyHook().run(
-        CollectingDispatcher(), t, {"slots": {"safety": {"mappings": [{"type": "custom"}]}}, "forms": {}}
+        CollectingDispatcher(), t, {"slots": {"safety": custom, "minutes_available": custom}, "forms": {}}
     )
     for event in events:
         if event.get("event") == "slot":
@@ -176,6 +177,22 @@ async def test_session_controls(coach, triage):
     assert coach.sessions.get("u1").status == "stopped"
     assert {"event": "slot", "name": "session_active", "value": False}.items() <= events[-1].items()
     assert coach.kb.texts.safety_net in messages[-1]["text"]  # the end-of-session safety net
+
+
+async def test_the_session_fits_the_time_the_user_said_earlier(coach, triage):
+    said = await hear(triage, "I've only got ten minutes", "inform_limitation")
+    assert said.slots["minutes_available"] == 10
+    later = await hear(triage, "ok let's start", "start_session", slots=said.slots)
+    assert later.slots["minutes_available"] == 10, "a message without a time keeps the earlier one"
+    await run(ActionStartSession(), later)
+    assert coach.sessions.get("u1").seconds_left() <= 10 * 60
+
+
+async def test_a_shorter_time_gives_a_shorter_session(coach, triage):
+    await run(ActionStartSession(), await hear(triage, "start a session, I have half an hour", "start_session"))
+    long = coach.sessions.get("u1").seconds_left()
+    await run(ActionStartSession(), await hear(triage, "start, only a couple of minutes", "start_session", "u2"))
+    assert coach.sessions.get("u2").seconds_left() < long
 
 
 async def test_emergency_numbers_follow_the_users_country(coach, triage):
