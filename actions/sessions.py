@@ -70,14 +70,15 @@ def finish(dispatcher: CollectingDispatcher) -> None:
 
 def begin_session(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decision) -> List[EventType]:
     c = coach()
-    state = c.start_session(tracker.sender_id, decision, minutes=tracker.get_slot("minutes_available"))
+    minutes = tracker.get_slot("minutes_available")
+    state = c.start_session(tracker.sender_id, decision, minutes=minutes)
     if state is None:
         if decision.stops_coaching:
             say_safety(dispatcher, tracker, decision)
         else:
             dispatcher.utter_message(text=c.kb.texts.nothing_safe)
         return [SlotSet("session_active", False)]
-    dispatcher.utter_message(text=c.session_preview(tracker.sender_id, state))
+    dispatcher.utter_message(text=c.session_preview(tracker.sender_id, state, minutes))
     turn = Turn(dispatcher, tracker, Session(state))
     turn.announce(state.current)
     c.sessions.save(tracker.sender_id, state)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from sqlalchemy.engine import Engine
@@ -90,13 +90,20 @@ class Coach:
         self.sessions.save(user_id, state)
         return True
 
-    def session_preview(self, user_id: str, state: SessionState) -> str:
+    def session_preview(self, user_id: str, state: SessionState, minutes_available: Optional[float] = None) -> str:
         """One short message before the first step: what, how long, and why it differs from last time."""
         profile = self.profiles.get(user_id)
         names = list(dict.fromkeys(self.catalog.get(s.exercise_id).name for s in state.steps if s.phase == "hold"))
         hold = next(s.seconds for s in state.steps if s.phase == "hold")
-        minutes = max(1, round(state.seconds_left() / 60))
-        parts = [f"Here's your session: {' then '.join(names)}, holds of {hold} seconds, about {minutes} minutes."]
+        seconds = state.seconds_left()
+        length = f"about {round(seconds / 60)} minutes" if seconds >= 90 else f"about {seconds} seconds"
+        parts = [f"Here's your session: {' then '.join(names)}, holds of {hold} seconds, {length}."]
+        if minutes_available:
+            said = _amount_of_time(minutes_available)
+            if seconds <= minutes_available * 60:
+                parts.append(f"It fits the {said} you have.")
+            else:
+                parts.append(f"That's the shortest useful session, a little over the {said} you have.")
         if profile.hold_adjust and profile.last_rating is not None:
             direction = "longer" if profile.hold_adjust > 0 else "shorter"
             parts.append(
@@ -106,7 +113,7 @@ class Coach:
             parts.append("Holds are a little longer, which suits people over 65 best.")
         parts.append("These are static stretches: they work best after a few minutes of walking about to warm up.")
         last = self.profiles.last_screening(user_id)
-        if last:
+        if last and _day(last.taken_at) < datetime.now(timezone.utc).date():  # not one answered just now
             parts.append(f"Anything changed since your check on {last.taken_at:%d %b}? If so, tell me before we begin.")
         parts.append("Move slowly, and stop if anything feels sharp.")
         return " ".join(parts)
@@ -221,3 +228,13 @@ class Coach:
         decision = self.observe(user_id, self.screening_findings(answers), today=today)
         self.profiles.save_screening(user_id, answers, decision.outcome.value)
         return decision
+
+
+def _amount_of_time(minutes: float) -> str:
+    if minutes < 1:
+        return f"{round(minutes * 60)} seconds"
+    return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
+
+
+def _day(moment: datetime) -> date:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).date()

@@ -100,15 +100,10 @@ def cues_for(step: Step, check_in: bool = False) -> List[Cue]:
     return cues
 
 
-def hold_seconds(ex: Exercise, older_adult: bool = False, minutes: Optional[float] = None, n_exercises: int = 1) -> int:
-    """Default hold from the knowledge base; 30–60 s for older adults (ACSM); shorter when time is short."""
+def hold_seconds(ex: Exercise, older_adult: bool = False) -> int:
+    """Default hold from the knowledge base; 30–60 s for older adults (ACSM)."""
     hold = ex.hold_seconds
     seconds = max(hold.default, 30) if older_adult else hold.default
-    if minutes:
-        sides = 2 if ex.per_side else 1
-        budget = minutes * 60 / max(n_exercises, 1)
-        per_hold = budget / (sides * ex.reps_per_side) - GET_READY_SECONDS / 2
-        seconds = int(max(hold.min, min(seconds, per_hold)))
     return min(seconds, hold.max)
 
 
@@ -120,11 +115,33 @@ def build_plan(
     reps: Optional[int] = None,
     hold_adjust: int = 0,
 ) -> List[Step]:
-    steps: List[Step] = []
+    """The session's steps. With `minutes`, the whole plan (get-ready, rests, switches
+    included) fits that time: holds shorten first (never below the knowledge base's
+    minimum, nor 30 s for older adults), then one rep per side, then fewer stretches."""
     exercises = [catalog.get(i) for i in exercise_ids]
-    for n, ex in enumerate(exercises):
+
+    def usual(ex: Exercise) -> int:
         limits = ex.hold_seconds
-        seconds = max(limits.min, min(limits.max, hold_seconds(ex, older_adult, minutes, len(exercises)) + hold_adjust))
+        return max(limits.min, min(limits.max, hold_seconds(ex, older_adult) + hold_adjust))
+
+    plan = _steps(exercises, usual, reps)
+    if not minutes or not exercises:
+        return plan
+    budget = minutes * 60
+    shortest = {ex.id: min(usual(ex), max(ex.hold_seconds.min, 30 if older_adult else 0)) for ex in exercises}
+    for count in range(len(exercises), 0, -1):
+        for rep_choice in dict.fromkeys([reps, 1]):
+            for cut in range(0, max(usual(ex) for ex in exercises) + 1, 5):
+                plan = _steps(exercises[:count], lambda ex, cut=cut: max(shortest[ex.id], usual(ex) - cut), rep_choice)
+                if sum(st.seconds for st in plan) <= budget:
+                    return plan
+    return plan  # the smallest plan there is: one stretch, one rep, shortest holds
+
+
+def _steps(exercises: Sequence[Exercise], hold_for, reps: Optional[int]) -> List[Step]:
+    steps: List[Step] = []
+    for n, ex in enumerate(exercises):
+        seconds = hold_for(ex)
         sides = SIDES if ex.per_side else (None,)
         total_reps = reps or ex.reps_per_side
         for s_i, side in enumerate(sides):

@@ -30,13 +30,40 @@ def test_plan_order_sides_reps_and_default_holds(catalog, kb):
     assert [s.phase for s in steps].count("switch_sides") == 1 + int(bridge.per_side)
 
 
-def test_older_adults_hold_longer_and_short_time_shortens_holds(catalog, kb):
+def test_older_adults_hold_longer(catalog, kb):
     default = kb.exercises[TWO[0]].hold_seconds
     older = [s.seconds for s in build_plan(catalog, TWO[:1], older_adult=True) if s.phase == "hold"]
     assert all(30 <= s <= default.max for s in older)
-    quick = build_plan(catalog, TWO, minutes=5)
-    assert all(s.seconds >= kb.exercises[s.exercise_id].hold_seconds.min for s in quick if s.phase == "hold")
-    assert sum(s.seconds for s in quick) <= sum(s.seconds for s in build_plan(catalog, TWO))
+
+
+def total(steps) -> int:
+    return sum(s.seconds for s in steps)
+
+
+@pytest.mark.parametrize("minutes", [8, 5, 3, 2, 1.5])
+@pytest.mark.parametrize("older_adult", [False, True])
+def test_the_whole_plan_fits_the_time_the_user_has(catalog, kb, minutes, older_adult):
+    full = build_plan(catalog, TWO, older_adult)
+    plan = build_plan(catalog, TWO, older_adult, minutes=minutes)
+    assert total(plan) <= minutes * 60 or total(full) <= minutes * 60 and plan == full
+    holds = [s for s in plan if s.phase == "hold"]
+    assert holds and all(s.seconds >= kb.exercises[s.exercise_id].hold_seconds.min for s in holds)
+    if older_adult:
+        assert all(s.seconds >= 30 for s in holds), "never below 30 s for older adults (ACSM)"
+    assert plan[-1].phase == "done"
+
+
+def test_time_shortens_holds_first_then_reps_then_stretches(catalog):
+    full = build_plan(catalog, TWO)
+    assert build_plan(catalog, TWO, minutes=60) == full, "plenty of time changes nothing"
+    cut = total(full) - 40  # a little short: the same stretches and reps, shorter holds
+    trimmed = build_plan(catalog, TWO, minutes=cut / 60)
+    assert [(s.exercise_id, s.side, s.rep, s.phase) for s in trimmed] == [
+        (s.exercise_id, s.side, s.rep, s.phase) for s in full
+    ]
+    assert total(trimmed) <= cut
+    tiny = build_plan(catalog, TWO, minutes=0.5)  # less than anything useful: the smallest plan
+    assert len({s.exercise_id for s in tiny}) == 1 and max(s.rep for s in tiny) == 1
 
 
 def test_cues_of_a_hold(catalog):
@@ -81,5 +108,7 @@ def test_ratings_adapt_the_next_session_and_say_why(loaded_engine, kb):
     second = c.start_session("u", Decision())
     assert [s.seconds for s in second.steps if s.phase == "hold"] > base
     assert "rated last time 9/10" in c.session_preview("u", second)
+    assert "It fits the 5 minutes you have" in c.session_preview("u", c.start_session("u", Decision(), 5), 5)
+    assert "shortest useful session" in c.session_preview("u", c.start_session("u", Decision(), 0.5), 0.5)
     assert "shorter" in c.record_rating("u", second, "2/10")
     assert c.record_rating("u", second, "not a number").startswith("Thanks for telling me")
