@@ -13,6 +13,8 @@ from typing import Optional, Tuple
 
 from spacy.tokens import Doc
 
+from coach import time_phrases
+
 HARD_BREAKS = {".", "!", "?", ";", "\n", ":", "but", "however", "although", "though", "except", "whereas", "yet"}
 # A comma or "and" ends a clause only when a new subject follows ("no fever, my legs are weak").
 SUBJECT_STARTERS = {
@@ -186,30 +188,8 @@ HYPOTHETICAL_PHRASES = (
     ("will", "this"),
 )
 
-NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "couple": 2,
-    "few": 3,
-    "several": 4,
-    "some": 3,
-    "many": 10,
-}
+# How many: shared with the time phrases; "some" and "many" only mean an amount here.
+NUMBER_WORDS = {**time_phrases.NUMBER_WORDS, "some": 3, "many": 10}
 UNIT_DAYS = {
     "minute": 0.0,
     "hour": 0.04,
