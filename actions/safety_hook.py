@@ -19,6 +19,17 @@ from rasa_sdk.forms import ValidationAction
 
 from actions.runtime import coach, intent_name, latest_findings, minutes_said
 
+# Intents in which a duration is the time the user has for a session.
+SAYS_TIME_AVAILABLE = {
+    "inform_limitation",
+    "start_session",
+    "ask_recommendation",
+    "state_goal",
+    "describe_symptom",
+    "affirm",
+    "greet",
+}
+
 
 class SafetyHook(ValidationAction):
     def name(self) -> str:
@@ -38,8 +49,10 @@ class SafetyHook(ValidationAction):
     async def extract_minutes_available(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict
     ) -> Dict[str, Any]:
-        minutes = None if intent_name(tracker).startswith("EXTERNAL_") else minutes_said(tracker)
-        return {"minutes_available": minutes} if minutes else {}
+        if intent_name(tracker) not in SAYS_TIME_AVAILABLE:
+            return {}  # "hold for 15 seconds", "give me 10 seconds": about holds, not their time
+        minutes = minutes_said(tracker)
+        return {"minutes_available": minutes} if minutes and minutes >= 1 else {}
 
     async def validate_safety(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict

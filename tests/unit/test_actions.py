@@ -188,6 +188,20 @@ async def test_the_session_fits_the_time_the_user_said_earlier(coach, triage):
     assert coach.sessions.get("u1").seconds_left() <= 10 * 60
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("can the holds be 15 seconds", "shorter_holds"),
+        ("hold each one for 2 minutes", "longer_holds"),
+        ("give me 10 seconds to get down", "slower"),
+        ("I had surgery 3 months ago", "disclose_condition"),
+    ],
+)
+async def test_durations_about_holds_are_not_the_time_the_user_has(coach, triage, text, intent):
+    t = await hear(triage, text, intent, slots={"minutes_available": 10})
+    assert t.slots["minutes_available"] == 10
+
+
 async def test_a_shorter_time_gives_a_shorter_session(coach, triage):
     await run(ActionStartSession(), await hear(triage, "start a session, I have half an hour", "start_session"))
     long = coach.sessions.get("u1").seconds_left()
