@@ -95,7 +95,7 @@ class ActionCheckIn(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         decision = turn_decision(tracker)
-        if decision.stops_coaching or decision.clarify:
+        if decision.coaching_waits:
             say_safety(dispatcher, tracker, decision)
             return []
         if intent_name(tracker) == "report_pain":
@@ -140,7 +140,7 @@ class ActionSetCountry(Action):
 def reply_with_recommendation(dispatcher: CollectingDispatcher, tracker: Tracker, decision, goals=()) -> None:
     """Safety first (stop, or ask the one clarifying question), otherwise suggestions with reasons."""
     c = coach()
-    if decision.stops_coaching or decision.outcome is Outcome.CLARIFY:
+    if decision.coaching_waits:
         say_safety(dispatcher, tracker, decision)
         return
     if decision.messages:

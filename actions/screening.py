@@ -58,7 +58,7 @@ class ActionNoteDuringScreening(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         decision = turn_decision(tracker)
-        if decision.stops_coaching or decision.clarify:
+        if decision.coaching_waits:
             say_safety(dispatcher, tracker, decision)
         else:
             dispatcher.utter_message(text="Thanks, I've noted that. Back to the questions:")
@@ -71,7 +71,7 @@ class ActionScreeningSubmit(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         decision = coach().submit_screening(tracker.sender_id, _answers(tracker))
-        if decision.stops_coaching or decision.clarify:
+        if decision.coaching_waits:
             say_safety(dispatcher, tracker, decision)
             return [SlotSet("screening_due", False)]
         dispatcher.utter_message(text="Thanks, that's everything I need.", json_message=decision.payload())

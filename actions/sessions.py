@@ -91,7 +91,7 @@ class ActionStartSession(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
         decision = turn_decision(tracker)
-        if decision.stops_coaching or decision.outcome is Outcome.CLARIFY:
+        if decision.coaching_waits:
             say_safety(dispatcher, tracker, decision)
             return [SlotSet("session_active", False)]
         return begin_session(dispatcher, tracker, decision)

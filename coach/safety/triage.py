@@ -64,6 +64,12 @@ class Decision:
     def stops_coaching(self) -> bool:
         return self.outcome in STOP
 
+    @property
+    def coaching_waits(self) -> bool:
+        """Nothing else happens this turn: a stop, or the one question to answer first
+        (a `clarify` subject only ever comes with a stop or a CLARIFY outcome)."""
+        return self.stops_coaching or self.outcome is Outcome.CLARIFY
+
     def to_dict(self) -> Dict:
         return {
             "outcome": self.outcome.value,

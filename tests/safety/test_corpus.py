@@ -70,3 +70,11 @@ def test_a_take_back_does_not_clear_an_emergency(triage):
     assert decision.clarify == "flag:" + profile.alert.rule_id  # one specific confirming question
     decision, profile = triage.assess("no", profile)
     assert decision.outcome.value == "EMERGENCY", "a bare 'no' is not a specific denial"
+
+
+def test_a_clarifying_question_always_makes_coaching_wait(triage):
+    """The actions rely on it: `coaching_waits` covers every decision that carries a question."""
+    results = [run_case(triage, c) for c in CASES]
+    with_question = [r for r in results if r.decision.clarify]
+    assert with_question, "the corpus has clarifying cases"
+    assert all(r.decision.coaching_waits for r in with_question)
