@@ -1,0 +1,70 @@
+"""Bot messages as they should be heard: the one place text becomes speech-friendly.
+
+Used by every voice channel (the Alexa skill's SSML, the local voice loop's espeak-ng). The
+coach's written replies carry numbered lists, "0-10" scales, "s" for seconds and emoji that
+read badly aloud; a listener also needs one instruction per sentence and to hear which
+answers the coach expects, because there are no buttons to see.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable, List
+
+from connectors.render import BotMessage
+
+_MARKDOWN = re.compile(r"[*_`#>]+")
+_LIST_NUMBER = re.compile(r"^\s*(\d+)[.)]\s+", re.MULTILINE)
+_UNITS = [
+    (re.compile(r"\b(\d+)\s?s\b"), r"\1 seconds"),
+    (re.compile(r"\b(\d+)\s?min\b"), r"\1 minutes"),
+    (re.compile(r"\b(\d+)\s?-\s?(\d+)\b"), r"\1 to \2"),
+    (re.compile(r"\b(\d+)\s?/\s?10\b"), r"\1 out of 10"),
+    (re.compile(r"\bA&E\b"), "A and E"),
+    (re.compile(r"\bGP\b"), "G P"),
+    (re.compile(r"\be\.g\.", re.IGNORECASE), "for example"),
+    (re.compile(r"&"), " and "),
+]
+ORDINALS = ["First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth"]
+
+
+def _without_symbols(text: str) -> str:
+    """Drops emoji and pictographs (category So/Sk) that a speech engine would spell out."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Sk", "Cs"))
+
+
+def spoken_text(text: str) -> str:
+    """Plain sentences to speak: no markdown or emoji, numbers said naturally, list items as
+    'First, ... Second, ...', one sentence per line break."""
+    if not text:
+        return ""
+    text = _without_symbols(unicodedata.normalize("NFKC", text))
+    text = _MARKDOWN.sub("", text)
+    text = _LIST_NUMBER.sub(lambda m: f"{_ordinal(int(m.group(1)))}, ", text)
+    for pattern, replacement in _UNITS:
+        text = pattern.sub(replacement, text)
+    sentences = [re.sub(r"[ \t]{2,}", " ", s).strip() for s in re.split(r"\n+", text) if s.strip()]
+    return " ".join(s if s[-1] in ".?!:" else s + "." for s in sentences)
+
+
+def spoken_choices(titles: Iterable[str]) -> str:
+    """What the listener can say instead of tapping a button: 'You can say: yes, or no.'"""
+    options: List[str] = [spoken_text(t).rstrip(".") for t in titles if t]
+    if not options:
+        return ""
+    if len(options) == 1:
+        return f"You can say: {options[0]}."
+    return "You can say: " + ", ".join(options[:-1]) + f", or {options[-1]}."
+
+
+def spoken_message(message: BotMessage) -> str:
+    """A whole bot message for the ear: its text, then the answers it expects."""
+    parts = [spoken_text(message.text or "")]
+    if message.buttons:
+        parts.append(spoken_choices(b.title for b in message.buttons))
+    return " ".join(p for p in parts if p)
+
+
+def _ordinal(n: int) -> str:
+    return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"Number {n}"
