@@ -56,14 +56,15 @@ def _played(transcripts: Dict[str, Transcript], servers, conversation_id: str) -
 @pytest.mark.parametrize("conversation_id", IDS)
 def test_conversation(servers, transcripts, conversation_id):
     transcript = _played(transcripts, servers, conversation_id)
-    failing = transcript.turn_failures or transcript.contract_failures
-    assert not failing, f"{SUITE[conversation_id].why}\n{transcript.explain()}"
+    if transcript.turn_failures or transcript.contract_failures:
+        pytest.fail(f"{SUITE[conversation_id].why}\n{transcript.explain()}", pytrace=False)
 
 
 @pytest.mark.parametrize("conversation_id", IDS)
 def test_no_question_is_asked_twice_in_a_row(servers, transcripts, conversation_id):
     transcript = _played(transcripts, servers, conversation_id)
-    assert not transcript.repeated_questions, transcript.explain_repeats()
+    if transcript.repeated_questions:
+        pytest.fail(transcript.explain_repeats(), pytrace=False)
 
 
 # -- the files themselves ----------------------------------------------------------------------------
