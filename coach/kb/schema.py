@@ -201,6 +201,7 @@ class RedFlag(Strict):
     safety_net: Optional[str] = None
     sources: List[str] = Field(min_items=1)  # source keys from safety-rules.md §6
     session_only: bool = False  # fires only during a guided session (IS1, IS2)
+    unless: List[str] = []  # concept or condition ids that keep it from firing (familiar pain for RF9r)
 
     @validator("id")
     def rule_id(cls, value: str) -> str:
