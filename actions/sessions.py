@@ -48,10 +48,15 @@ class Turn:
     def announce(self, step: Step, prefix: str = "") -> None:
         """Says a step and (re)starts its timers: the single place a step begins."""
         pace_mode = "server" if server_paced(self.tracker) else "client"
+        payload = {**step.payload(), "pace": pace_mode}
+        if pace_mode == "client":  # no pushed cues: the client (a voice answer) says them at their times
+            payload["cues"] = [
+                {"kind": c.kind, "at_seconds": c.at_seconds, "text": c.text} for c in cues_for(step) if c.text
+            ]
         self.dispatcher.utter_message(
             text=f"{prefix}{step.text}",
             buttons=[{"title": t, "payload": p} for t, p in STEP_BUTTONS[step.phase]],
-            json_message={**step.payload(), "pace": pace_mode},
+            json_message=payload,
         )
         self.events += pace(self.state, self.tracker)
         if step.phase == "done":
