@@ -301,6 +301,6 @@ def test_the_interaction_model_sends_every_word_to_the_coach_and_has_every_mappe
 
 
 def test_alexa_is_paced_by_the_client_because_it_cannot_receive_pushed_messages():
-    from actions.pacing import PUSH_CHANNELS
+    from actions.door import PUSH_CHANNELS
 
     assert AlexaInput.name() not in PUSH_CHANNELS
