@@ -202,8 +202,9 @@ class AlexaInput(InputChannel):
             collector = AlexaCollector()
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             messages += [BotMessage.from_rasa(m) for m in collector.messages]
-        spoken = render(messages, closing=closing)
-        return reply_for(spoken, track(state, messages), closing=closing)
+        state = track(state, messages)
+        spoken = render(messages, closing=closing, in_session=state.get("activity") == "session")
+        return reply_for(spoken, state, closing=closing)
 
     @staticmethod
     def _log_silent(kind: str, request: Dict[str, Any]) -> None:

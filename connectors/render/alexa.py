@@ -13,6 +13,7 @@ limits: at most 8000 characters of speech, 10 s per break, 24 KB per response.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape
@@ -23,6 +24,9 @@ from connectors.render.speech import choice_list, normalised, phone_number_spans
 MAX_SPEECH_CHARS = 8000
 MAX_BREAK_SECONDS = 10.0
 PACED_PHASES = ("get_ready", "hold", "rest", "switch_sides")
+COUNTED_WHILE_SPEAKING = ("hold", "rest")  # the person is already stretching or resting while we talk
+CUE_LATENESS_SECONDS = 1.0  # a cue more than this late is not said at all
+MIN_QUIET_BEFORE_CUE = 2.0  # seconds of silence a cue needs after the last thing said
 URGENT_SAFETY = ("emergency", "crisis", "urgent")
 CARD_TITLE = "Psoas Coach"
 
@@ -37,6 +41,7 @@ STEP_PROMPT_LEAD = {
 OTHER_CHOICES = "You can also say: {choices}."  # when the text already named some choices
 CHOICES = "You can say: {choices}."
 OPEN_REPROMPT = "What would you like to do? You can ask me for a stretch, or say stop."
+SESSION_PROMPT = "When you're ready, say next. Or say stop to finish."
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,11 @@ class _Part:
         return f"<p>{body}{self.tail}</p>" if body or self.tail else ""
 
 
-def render(messages: Sequence[BotMessage], closing: bool = False) -> Spoken:
+def render(messages: Sequence[BotMessage], closing: bool = False, in_session: bool = False) -> Spoken:
     """The whole turn as speech. `closing` (the session ends after it) asks nothing: no
-    choices, no reprompt, and questions are left out of every message except safety ones."""
+    choices, no reprompt, and questions are left out of every message except safety ones.
+    `in_session` (a guided session is under way): an answer with no choices of its own ends
+    by saying how to go on, since no countdown or button shows it."""
     ordered = sorted(messages, key=lambda m: 0 if _is_urgent_safety(m) else 1)  # stable: order kept otherwise
     parts: List[_Part] = []
     for message in ordered:
@@ -75,12 +82,14 @@ def render(messages: Sequence[BotMessage], closing: bool = False) -> Spoken:
             sentences = [s for s in sentences if not s.endswith("?")]
         part = _Part(sentences, keep=message.kind == "safety", digits=message.kind != "input_error")
         if message.kind == "session_step" and _paced(message):
-            part.tail = paced_silence(message)
+            part.tail = paced_silence(message, sentences)
         parts.append(part)
 
     asking = None if closing else next((m for m in reversed(ordered) if m.buttons), None)
     prompt = _prompt(asking) if asking else ""
     stopping = [p for p, m in zip(parts, ordered, strict=True) if _stops(m) and p.sentences]
+    if not prompt and in_session and not closing and not stopping:
+        prompt = SESSION_PROMPT
     if prompt:
         parts.append(_Part([prompt], keep=True))
     _fit(parts, MAX_SPEECH_CHARS - len("<speak></speak>"))
@@ -91,7 +100,8 @@ def render(messages: Sequence[BotMessage], closing: bool = False) -> Spoken:
         # After a stop-level safety message, silence gets its first sentence again (the action
         # to take), never an invitation to stretch.
         choices = _prompt(asking, said_once=False) if asking else ""
-        reprompt_text = choices or question or (stopping[0].sentences[0] if stopping else OPEN_REPROMPT)
+        fallback = SESSION_PROMPT if in_session else OPEN_REPROMPT
+        reprompt_text = choices or question or (stopping[0].sentences[0] if stopping else fallback)
         if choices and question and question not in choices:
             reprompt_text = f"{question} {choices}"
         reprompt = f"<speak>{sentence_ssml(reprompt_text)}</speak>"
@@ -107,25 +117,38 @@ def render(messages: Sequence[BotMessage], closing: bool = False) -> Spoken:
     )
 
 
-def paced_silence(message: BotMessage) -> str:
+def paced_silence(message: BotMessage, sentences: Sequence[str] = ()) -> str:
     """The step's seconds as chained breaks, with its cues spoken at their times.
 
-    Saying a cue takes time too, so the silence after it is shorter by about that much: a
-    30 s hold stays about 30 s long, whatever is said during it."""
-    seconds = float(message.custom.get("seconds") or 0)
+    Saying things takes time too, so a 30 s hold stays about 30 s long whatever is said
+    during it: in a hold or a rest, the clock starts at the sentence that gives the step's
+    seconds ("Hold for 30 seconds."), and the form and breathing cues after it count. Getting
+    ready and switching sides wait their whole seconds after the instruction (time to move).
+    A cue is left out when its moment has passed while something else was being said, or
+    when it would follow another cue without a pause (short holds): "Halfway. Five more
+    seconds." said in one breath helps nobody."""
+    custom = message.custom
+    seconds = float(custom.get("seconds") or 0)
+    now = 0.0
+    if custom.get("phase") in COUNTED_WHILE_SPEAKING:
+        anchor = next((i for i, s in enumerate(sentences) if re.search(rf"\b{int(seconds)}\b", s)), 0)
+        now = sum(speaking_seconds(s) for s in sentences[anchor + 1 :])
     cues = sorted(
-        (c for c in message.custom.get("cues") or [] if c.get("text") and 0 < float(c.get("at_seconds", 0)) < seconds),
+        (c for c in custom.get("cues") or [] if c.get("text") and 0 < float(c.get("at_seconds", 0)) < seconds),
         key=lambda c: float(c["at_seconds"]),
     )
-    out, now = [], 0.0
+    out, quiet_since = [], now
     for cue in cues:
         at = float(cue["at_seconds"])
+        if now > at + CUE_LATENESS_SECONDS or at - quiet_since < MIN_QUIET_BEFORE_CUE:
+            continue
         if at > now:
             out.append(breaks(at - now))
             now = at
-        sentences = spoken_sentences(cue["text"])
-        out.append(" ".join(sentence_ssml(s) for s in sentences))
-        now += sum(speaking_seconds(s) for s in sentences)
+        said = spoken_sentences(cue["text"])
+        out.append(" ".join(sentence_ssml(s) for s in said))
+        now += sum(speaking_seconds(s) for s in said)
+        quiet_since = now
     if seconds > now:
         out.append(breaks(seconds - now))
     return "".join(out)

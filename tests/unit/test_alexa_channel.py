@@ -304,3 +304,12 @@ def test_alexa_is_paced_by_the_client_because_it_cannot_receive_pushed_messages(
     from actions.door import PUSH_CHANNELS
 
     assert AlexaInput.name() not in PUSH_CHANNELS
+
+
+def test_a_rating_said_in_words_is_the_rating_button():
+    from connectors.alexa import chosen
+
+    state = {"choices": [["3", "3 out of 10"], ["7", "7 out of 10"]]}
+    assert chosen("seven", state) == "7 out of 10" and chosen("Seven.", state) == "7 out of 10"
+    assert chosen("seven but my knee hurts", state) == "seven but my knee hurts"
+    assert chosen("six", state) == "six", "a rating without a button goes to the coach as said"
