@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -29,8 +28,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.alexa_verify import CertificateCache, RequestVerifier, VerificationFailed, check_application, load_roots
-from connectors.render import BotMessage, Button
+from connectors.render import BotMessage
 from connectors.render.alexa import Spoken, render
+from connectors.render.speech import normalised
 from connectors.rest import WholeMessageCollector
 from connectors.socketio import problem_with
 
@@ -60,6 +60,7 @@ SESSION_ENDING_OUTCOMES = {"EMERGENCY", "URGENT", "CRISIS", "REFER", "DEFER"}  #
 # Spoken only when the coach could not answer in time or failed; never safety wording.
 TOO_SLOW = "Sorry, that took me too long. Please say that again."
 FAILED = "Sorry, something went wrong on my side. Please say that again."
+NOTHING_SAID = "Sorry, I have no answer to that. Could you say it another way?"
 
 
 class AlexaCollector(WholeMessageCollector):
@@ -158,15 +159,14 @@ class AlexaInput(InputChannel):
             return 400, {"error": f"Unsupported request type: {str(kind)[:60]}."}
         session = body.get("session") or {}
         state = dict(session.get("attributes") or {}) if isinstance(session.get("attributes"), dict) else {}
+        turn = asyncio.ensure_future(self._converse(kind, request, state, sender, on_new_message))
+        turn.add_done_callback(_log_failure)
         try:
-            return 200, await asyncio.wait_for(
-                asyncio.shield(self._converse(kind, request, state, sender, on_new_message)), self.deadline
-            )
+            return 200, await asyncio.wait_for(asyncio.shield(turn), self.deadline)
         except asyncio.TimeoutError:
             logger.warning("Alexa turn for %s took longer than %.1f s; the user is asked again.", sender, self.deadline)
             return 200, reply_for(render([BotMessage(text=TOO_SLOW)]), state, closing=False)
-        except Exception:
-            logger.exception("Alexa turn for %s failed", sender)
+        except Exception:  # logged by _log_failure, in time or late
             return 200, reply_for(render([BotMessage(text=FAILED)]), state, closing=False)
 
     async def _converse(
@@ -202,6 +202,8 @@ class AlexaInput(InputChannel):
             collector = AlexaCollector()
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             messages += [BotMessage.from_rasa(m) for m in collector.messages]
+        if not messages and not closing:  # the coach said nothing: never leave an open microphone in silence
+            messages = [BotMessage(text=NOTHING_SAID)]
         state = track(state, messages)
         spoken = render(messages, closing=closing, in_session=state.get("activity") == "session")
         return reply_for(spoken, state, closing=closing)
@@ -212,6 +214,12 @@ class AlexaInput(InputChannel):
             logger.info("Alexa session ended: %s %s", request.get("reason"), request.get("error") or "")
         else:
             logger.error("Alexa could not use our last answer: %s", request.get("error"))
+
+
+def _log_failure(turn: asyncio.Future[Any]) -> None:
+    """A failed turn is logged, also one that outlived the deadline and finished in the background."""
+    if not turn.cancelled() and turn.exception() is not None:
+        logger.error("Alexa turn failed", exc_info=turn.exception())
 
 
 # -- helpers (pure, unit-tested) ------------------------------------------------------------------
@@ -236,21 +244,13 @@ def slot_text(intent: Mapping[str, Any]) -> Optional[str]:
     return None
 
 
-_NUMBER_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
-
-
-def _normal(text: str) -> str:
-    words = re.sub(r"[^\w\s]", "", text.lower().replace("’", "'").replace("'", "")).split()
-    return " ".join(_NUMBER_WORDS.get(w, w) for w in words)
-
-
 def chosen(said: str, state: Mapping[str, Any]) -> str:
     """A spoken choice is a tapped button: saying a choice's title exactly (case, punctuation
     and number words aside) sends its payload. Anything more goes to the coach as said, so a
     sentence that adds a symptom is never reduced to a button."""
-    wanted = _normal(said)
+    wanted = normalised(said)
     for title, payload in state.get("choices") or []:
-        if wanted and _normal(str(title)) == wanted:
+        if wanted and normalised(str(title)) == wanted:
             return str(payload)
     return said
 
@@ -288,4 +288,4 @@ def reply_for(spoken: Spoken, state: Dict[str, Any], closing: bool) -> Dict[str,
     return {"version": "1.0", "sessionAttributes": {} if closing else attributes, "response": out}
 
 
-__all__ = ["AlexaInput", "Button"]
+__all__ = ["AlexaInput"]

@@ -14,6 +14,7 @@ from connectors.alexa import (
     BUILT_IN_MESSAGES,
     CLOSING_INTENTS,
     FAILED,
+    NOTHING_SAID,
     TOO_SLOW,
     UTTERANCE_INTENT,
     UTTERANCE_SLOT,
@@ -313,3 +314,9 @@ def test_a_rating_said_in_words_is_the_rating_button():
     assert chosen("seven", state) == "7 out of 10" and chosen("Seven.", state) == "7 out of 10"
     assert chosen("seven but my knee hurts", state) == "seven but my knee hurts"
     assert chosen("six", state) == "six", "a rating without a button goes to the coach as said"
+
+
+async def test_a_turn_the_coach_answers_with_nothing_is_never_silence():
+    _, answer = await ask(channel(), ScriptedCoach({"hmm": []}), AlexaUser().says("hmm"))
+    heard = check_answer(answer)
+    assert heard.text == NOTHING_SAID and heard.ends is False
