@@ -28,20 +28,20 @@ PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "s
 # Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
 # the leg instead of the stretched muscle (safety-rules.md §3's pain rule).
 LOCAL_WARNINGS = frozenset(
-    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "back_pain"), ("concept", "leg_pain"),
-     ("condition", "knee_pain"), ("concept", "sharp_pain")}
+    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "back_pain"), ("concept", "sharp_pain")}
 )  # fmt: skip
 SYSTEMIC_WARNINGS = frozenset(
     {("concept", "dizzy"), ("concept", "nausea"), ("concept", "palpitations"), ("concept", "near_faint")}
 )
 # A plain "it hurts" counts only in the very sentence that names the stretch.
-SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain")})
+SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
 IMPROVING = re.compile(
     r"\b(better than it was|getting better|easing|eased|settling|settled|improving|improved|much better)\b"
 )
 EXACT = "="  # a phrase written "=legs" matches that exact word form, not its lemma
-# An episode of CI21 is this recent at most (days), counted from what the message says.
-ACUTE_DAYS = 7
+# An injury episode (CI21) is read up to this many days back: the first days DEFER, later ones
+# that still hurt to walk on are a referral (the condition's time rule says which).
+ACUTE_DAYS = 42
 
 
 class Detector:
