@@ -231,6 +231,8 @@ class Concept(Strict):
     implies: Optional[str] = None  # a condition id this concept also stands for (a clinician's limit -> PQ5)
     # A fall or a blow: "the ER checked me out, no fractures" nearby makes it history to ask about.
     injury: bool = False
+    # Its words say it is the user's own ("my hips", "I'm trying to stay mobile"): never someone else's.
+    self_reference: bool = False
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

@@ -35,6 +35,7 @@ CLEARANCE = "clinician_clearance"
 STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
 INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
 GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition"})
+THEIR_WORDS = frozenset({"her", "him", "his", "she", "he", "their", "them", "they", "client", "student", "patient"})
 INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
@@ -213,17 +214,27 @@ class Triage:
         ]
         if not theirs:
             return False
-        # Their emergency is one happening now (no time said, or today): "broke his hip last month"
-        # is their clinician's business, not a call to make for them.
+        speaks_of_self = any(
+            f.id == "own_body" and not f.third_party and not THEIR_WORDS & set(f.text.lower().split()) for f in findings
+        )  # "I would consider her very active" is not about the user
+        # Their emergency is one happening now: said to be today, or told with no time in a message
+        # only about them ("my husband collapsed with chest pain"). "My nan broke her hip, so I'm
+        # trying to stay mobile" is a family story, and a fall or a break needs a time to count.
         present = {
-            f.id for f in theirs if f.kind == "concept" and not f.resolved and (f.days_ago is None or f.days_ago <= 1)
+            f.id
+            for f in theirs
+            if f.kind == "concept"
+            and not f.resolved
+            and (
+                (f.days_ago is not None and f.days_ago <= 1)
+                or (f.days_ago is None and not speaks_of_self and not self.kb.concepts[f.id].injury)
+            )
         }
         for rule in self.kb.red_flags.values():
             if rule.outcome in STICKY and not rule.session_only and _fires(rule, present):
                 self._raise(d, rule)
                 d.about = "someone_else"
         mine = [f for f in health if not f.third_party and not f.negated]
-        speaks_of_self = any(f.id == "own_body" and not f.third_party for f in findings)
         if in_session or mine or speaks_of_self:
             return False
         if not d.rule_ids:
