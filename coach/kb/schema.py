@@ -159,6 +159,8 @@ class Condition(Strict):
     # Procedure words (cholecystectomy, laminectomy) whose stem names this condition's body site.
     procedure_stems: List[str] = []
     unless: List[str] = []  # words that cancel it in the same clause ("GP surgery" is a doctor's office)
+    # What people say when it no longer applies ("my back has settled"): asked about, then forgotten.
+    lifted_by: List[str] = []
 
     _id = validator("id", allow_reuse=True)(_check_id)
 
@@ -178,6 +180,8 @@ class Constraint(Strict):
     phrases: List[str] = Field(min_items=1)
     excludes_demands: List[Demand] = []
     requires_any_demand: List[Demand] = []
+    # What people say when the limit has gone ("I can kneel again"): asked about once, then forgotten.
+    lifted_by: List[str] = []
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

@@ -22,7 +22,7 @@ from coach.safety.text import TypoFixer, blank_english, make_doc
 
 # Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain",
 # "exercise:rear_foot_elevated_hip_flexor_stretch" (a stretch named, for symptoms told about it).
-KINDS = ("concept", "condition", "constraint", "exercise")
+KINDS = ("concept", "condition", "constraint", "exercise", "lifted")  # lifted: "<kind>.<id>" said to be over
 # Pain words an injury episode needs (one of them, about the user).
 PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "sharp_pain", "warning_pain", "limp"})
 # Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
@@ -35,7 +35,9 @@ SYSTEMIC_WARNINGS = frozenset(
 )
 # A plain "it hurts" counts only in the very sentence that names the stretch.
 SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
-STRAIN_MECHANISM = re.compile(r"\b(kick|kicking|kicked|sprint|sprinting|sprinted|lift my (knee|leg)|lifting my (knee|leg))\b")
+STRAIN_MECHANISM = re.compile(
+    r"\b(kick|kicking|kicked|sprint|sprinting|sprinted|lift my (knee|leg)|lifting my (knee|leg))\b"
+)
 IMPROVING = re.compile(
     r"\b(better than it was|getting better|easing|eased|settling|settled|improving|improved|much better)\b"
 )
@@ -56,6 +58,11 @@ class Detector:
             phrases[f"constraint:{constraint.id}"] = constraint.phrases
         for exercise in kb.exercises.values():
             phrases[f"exercise:{exercise.id}"] = [exercise.name, *exercise.aliases]
+        # "The knee has settled, kneeling doesn't bother me": a limit said to have gone.
+        for kind, entries in (("condition", kb.conditions.values()), ("constraint", kb.constraints.values())):
+            for entry in entries:
+                if entry.lifted_by:
+                    phrases[f"lifted:{kind}.{entry.id}"] = entry.lifted_by
         self.implies = {c.id: c.implies for c in kb.concepts.values() if c.implies}
         # Combo groups are matched like phrases under labels "group:<kind>:<id>:<combo>:<group>".
         self.combos: Dict[str, List[Tuple[int, int, int]]] = {}
@@ -288,7 +295,9 @@ MINOR_AGE = 16
 
 
 # "I'm 27 weeks", "nearly 30 weeks by the way": weeks said of oneself, in pregnancy's range.
-_WEEKS_ALONG = re.compile(r"\b(?:i'?m|i am|at|nearly|almost|about|around|now)\s+(?:nearly |almost |about |around |now )?(\d{1,2})\s*(?:weeks|wks)\b(?!\s*(?:ago|post|after|since|later|out|of|in|old))")
+_WEEKS_ALONG = re.compile(
+    r"\b(?:i'?m|i am|at|nearly|almost|about|around|now)\s+(?:nearly |almost |about |around |now )?(\d{1,2})\s*(?:weeks|wks)\b(?!\s*(?:ago|post|after|since|later|out|of|in|old))"
+)
 
 
 def _pregnancy_weeks(text: str) -> Iterable[Finding]:
