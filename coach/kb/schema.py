@@ -305,6 +305,14 @@ class ScreeningQuestion(Strict):
     rule_ids: List[str] = Field(min_items=1)
 
 
+class Seed(Strict):
+    """A source article the knowledge base cites (knowledge/sources.yml)."""
+
+    file: str = Field(regex=r"^\d{3}_[0-9a-f]{16}\.txt$")
+    title: str
+    sha256: str = Field(regex=r"^[0-9a-f]{64}$")
+
+
 class KnowledgeFile(Strict):
     """Each YAML file holds any subset of these sections."""
 
@@ -319,6 +327,7 @@ class KnowledgeFile(Strict):
     screening: List[ScreeningQuestion] = []
     texts: Optional[Texts] = None
     replies: Optional[Dict[str, str]] = None  # chat wording; ids and placeholders: coach/kb/replies.py
+    seeds: List[Seed] = []
 
 
 SECTIONS: Dict[str, type] = {
@@ -331,4 +340,5 @@ SECTIONS: Dict[str, type] = {
     "goals": Goal,
     "emergency_numbers": EmergencyNumbers,
     "screening": ScreeningQuestion,
+    "seeds": Seed,
 }
