@@ -143,6 +143,9 @@ class TimeRule(Strict):
     recent_days: int = Field(ge=1)
     recent_outcome: Outcome
     past_outcome: Outcome
+    # Whether the stretches it rules out stay out once it is in the past (a healed hip replacement:
+    # yes; an appendix out years ago: no).
+    past_excludes: bool = True
 
 
 class Condition(Strict):
@@ -237,6 +240,8 @@ class Concept(Strict):
     injury: bool = False
     # Its words say it is the user's own ("my hips", "I'm trying to stay mobile"): never someone else's.
     self_reference: bool = False
+    # Too vague to decide on and too close to a red flag to let pass: ask the red-flag checklist.
+    asks_checklist: bool = False
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

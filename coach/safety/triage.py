@@ -144,6 +144,8 @@ class Triage:
         self.red_flag_vocabulary = (
             frozenset(c for rule in kb.red_flags.values() for c in rule.all_of + rule.any_of) - CONTEXT_ONLY
         )
+        # Vague words close to a red flag ("a bit off down there"): the checklist is asked first.
+        self.checklist_triggers = frozenset(c.id for c in kb.concepts.values() if c.asks_checklist)
 
     @property
     def detector(self) -> Detector:
@@ -248,18 +250,21 @@ class Triage:
 
     # -- a symptom in a stretch, told outside a session ----------------------------------------------
     def _stretch_symptom(self, d: Decision, profile: Profile, findings: List[Finding]) -> None:
-        """Which stretch a STOP-STRETCH symptom happened in: it and its harder variants are left out,
-        and the user's profile keeps it out of later suggestions."""
+        """A STOP-STRETCH told outside a session: the stretch it happened in is left out from now
+        on (the profile keeps it out of later suggestions). Dizziness getting up (IS2s) also rules
+        out floor and table work for now, so the gentler option is one done standing or on a bed."""
         if d.outcome is not Outcome.STOP_STRETCH:
             return
+        if "IS2s" in d.rule_ids:
+            for ex in self.kb.exercises.values():
+                if {"floor", "table"} & {demand.value for demand in ex.demands}:
+                    d.excluded.setdefault(ex.id, "you felt dizzy or faint getting up")
         named = [f for f in findings if f.kind == "exercise" and not f.negated and not f.third_party]
         if not named:
             return
-        stretch = named[0].id
-        d.stretch = stretch
-        reason = "it gave you symptoms that mean stopping"
-        for ex_id in [stretch, *self.kb.exercises[stretch].progressions]:
-            profile.avoid.setdefault(ex_id, reason)
+        d.stretch = named[0].id
+        profile.avoid.setdefault(d.stretch, "it gave you symptoms that mean stopping")
+        d.excluded.setdefault(d.stretch, "it gave you symptoms that mean stopping")
 
     # -- a limit said to have gone ----------------------------------------------------------------
     def _lifted(self, d: Decision, profile: Profile, findings: List[Finding]) -> None:
@@ -348,8 +353,8 @@ class Triage:
             return
         self._escalate(d, Outcome(alert.outcome), alert.rule_id)
         d.messages.append(rule.message)
-        if "retraction" in active or specific_denial:
-            alert.retraction_asked = True
+        if ("retraction" in active or specific_denial) and not alert.retraction_asked:
+            alert.retraction_asked = True  # asked once: a second "jk" changes nothing
             d.messages.append(self.kb.texts.retraction_question.format(flag=rule.title.lower()))
             d.clarify = f"flag:{alert.rule_id}"
 
@@ -427,6 +432,12 @@ class Triage:
                 d.messages.append(condition.advice)
             if outcome is Outcome.CLARIFY and d.clarify is None:
                 d.clarify = f"condition:{condition.id}"
+            if (
+                condition.time_rule
+                and not condition.time_rule.past_excludes
+                and outcome is condition.time_rule.past_outcome
+            ):
+                continue  # long healed: nothing left out any more
             for ex in self.kb.exercises.values():
                 if condition.id in ex.contraindications:
                     d.excluded.setdefault(ex.id, f"you mentioned {condition.label}")
