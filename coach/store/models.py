@@ -70,3 +70,25 @@ class GuidedSession(Base):
     user_id = Column(String(255), primary_key=True)
     state = Column(JSON, nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ButtonPayload(Base):
+    """A button payload too long for Telegram's 64-byte callback_data, behind a short key.
+
+    Keys are derived from the payload, so the table holds one row per distinct long payload
+    (a few dozen: the clarifying-question answers), not one per message sent."""
+
+    __tablename__ = "channel_button_payloads"
+    key = Column(String(32), primary_key=True)
+    payload = Column(Text, nullable=False)
+    issued_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class ChannelEvent(Base):
+    """Platform deliveries already handled ("slack:<event_id>", "telegram:<bot>:<update_id>"),
+    so a retry is never answered twice, whichever Rasa instance receives it. Rows older than a
+    day are pruned: Slack and Telegram retry within minutes."""
+
+    __tablename__ = "channel_events"
+    key = Column(String(160), primary_key=True)
+    seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
