@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from coach.store.db import session_factory
 from coach.store.models import ButtonPayload, ChannelEvent
 
-PAYLOAD_KEY_LENGTH = 16  # 96 bits of a SHA-256: no collision among the coach's few dozen payloads
-PAYLOAD_TTL = timedelta(days=90)  # a button left in a chat this long answers "expired"
+PAYLOAD_KEY_LENGTH = 16  # 96 bits of a SHA-256: no collision among even billions of payloads
+PAYLOAD_TTL = timedelta(days=30)  # a button left in a chat this long answers "expired"
 EVENT_TTL = timedelta(days=1)
 
 

@@ -84,8 +84,9 @@ class ConversationRecord(Base):
 class ButtonPayload(Base):
     """A button payload too long for Telegram's 64-byte callback_data, behind a short key.
 
-    Keys are derived from the payload, so the table holds one row per distinct long payload
-    (a few dozen: the clarifying-question answers), not one per message sent."""
+    Keys are derived from the payload, so the table holds one row per distinct long payload,
+    not one per message sent: today about one per answer button of each question asked (the
+    answers carry the question's token), pruned 30 days after last use."""
 
     __tablename__ = "channel_button_payloads"
     key = Column(String(32), primary_key=True)

@@ -59,10 +59,10 @@ def test_an_exercise_is_explained_step_by_step(slack_user):
 def test_a_button_click_is_the_clicking_user_speaking(slack_user):
     slack_user.say("I can't kneel")
     replies = slack_user.press("Start a guided session")
-    assert "a few quick safety questions" in shown(replies) and titles(replies[-1]) == ["Yes", "No"]
+    assert "a few quick safety questions" in shown(replies) and titles(replies[-1])[:2] == ["Yes", "No"]
     mark = slack_user.fake.mark()
     after = slack_user.press("No", replies)
-    assert titles(after[-1]) == ["Yes", "No"] and shown(after) != shown(replies[-1:])
+    assert titles(after[-1])[:2] == ["Yes", "No"] and shown(after) != shown(replies[-1:])
     [closed] = slack_user.fake.since(mark, "chat.update")
     assert closed.params["ts"] == replies[-1].result["ts"] and closed.params["channel"] == slack_user.dm
     assert [b["type"] for b in closed.params["blocks"]] == ["section", "context"], "its buttons go"
@@ -71,7 +71,7 @@ def test_a_button_click_is_the_clicking_user_speaking(slack_user):
 
 def test_a_long_clarifying_payload_round_trips(slack_user):
     [question] = slack_user.say("I had a hip replacement")
-    assert "/answer_clarify" in slack_buttons(question)[0]["value"]
+    assert slack_buttons(question)[0]["value"].startswith("/answer{"), "the structured answer itself, not a key"
     assert "surgeon" in shown(slack_user.press("In the last 3 months", [question]))
 
 
