@@ -32,7 +32,7 @@ from coach.channel_settings import CHANNEL_CHECKS
 ROOT = Path(__file__).resolve().parent.parent
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Settings with a default in their connector: without them the channel still works.
-OPTIONAL_VARIABLES = {"TELEGRAM_API_URL", "SLACK_API_URL"}
+OPTIONAL_VARIABLES = {"TELEGRAM_API_URL", "SLACK_API_URL", "ALEXA_VERIFY"}
 
 
 @dataclass

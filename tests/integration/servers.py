@@ -50,15 +50,15 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 
 class Servers:
-    """`channel_env` switches channels on (TELEGRAM_*, SLACK_*), exactly as `make run` would
-    with those variables set; `rasa_args` adds `rasa run` options (e.g. --enable-api)."""
+    """`env` adds or overrides variables: a channel's settings (TELEGRAM_*, SLACK_*, ALEXA_*) switch
+    it on exactly as `make run` would with them set. `rasa_args` adds `rasa run` options."""
 
     def __init__(
         self,
         workdir: Path,
         database_url: str,
         endpoints: Optional[str] = None,
-        channel_env: Optional[Mapping[str, str]] = None,
+        env: Optional[Mapping[str, str]] = None,
         rasa_args: Sequence[str] = (),
     ):
         self.workdir = workdir
@@ -75,7 +75,7 @@ class Servers:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # Sessions run 50x faster with the real reminder machinery (30 s hold = 0.6 s).
             "COACH_TIME_SCALE": os.environ.get("COACH_TIME_SCALE", "0.02"),
-            **(channel_env or {}),
+            **(env or {}),
         }
         self.endpoints = endpoints or self._default_endpoints()
         self.processes: List[subprocess.Popen] = []
@@ -153,8 +153,9 @@ class Servers:
 
 
 @contextmanager
-def running(workdir: Path, database_url: str, **options) -> Iterator[Servers]:
-    servers = Servers(workdir, database_url, **options)
+def running(workdir: Path, database_url: str, env: Optional[Mapping[str, str]] = None, **options) -> Iterator[Servers]:
+    """Both servers for a `with` block; `env` adds or overrides variables (a channel's settings)."""
+    servers = Servers(workdir, database_url, env=env, **options)
     try:
         servers.start_actions()
         servers.start_rasa()

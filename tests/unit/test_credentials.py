@@ -43,7 +43,8 @@ def test_rasa_refuses_the_template_without_tokens_but_starts_with_what_is_genera
 def test_channels_with_their_settings_are_on_and_no_secret_is_written(tmp_path, monkeypatch):
     env = {**TELEGRAM, **SLACK, "SLACK_API_URL": "http://127.0.0.1:9/api/"}
     text, report = generate(TEMPLATE, env)
-    assert all(s.on and not s.problems for s in report)
+    on = statuses(report)
+    assert on["telegram"].on and on["slack"].on and not on["telegram"].problems + on["slack"].problems
     for secret in env.values():
         assert secret not in text, "values stay ${VAR} references that Rasa expands at start"
     telegram = yaml.safe_load(text)["connectors.telegram.CoachTelegramInput"]
@@ -70,6 +71,13 @@ def test_wrong_settings_stop_the_start_with_the_variable_to_fix(tmp_path, capsys
     out = capsys.readouterr().out
     assert "telegram: cannot start" in out and "TELEGRAM_TOKEN" in out and "TELEGRAM_SECRET_TOKEN" in out
     assert "rest: on" in out
+
+
+def test_an_optional_variable_alone_does_not_switch_a_channel_on():
+    _, report = generate(TEMPLATE, {"ALEXA_VERIFY": "off"})
+    assert statuses(report)["alexa"].missing == ["ALEXA_SKILL_ID"]
+    text, report = generate(TEMPLATE, {"ALEXA_SKILL_ID": "amzn1.ask.skill.test"})
+    assert statuses(report)["alexa"].on and "verify" not in yaml.safe_load(text)["connectors.alexa.AlexaInput"]
 
 
 def test_a_variable_inside_a_value_is_written_so_rasa_expands_it():

@@ -57,9 +57,7 @@ def channel_servers(tmp_path_factory, kb, channel_env):
     workdir = tmp_path_factory.mktemp("channel-servers")
     url = f"sqlite:///{workdir / 'coach.sqlite3'}"
     kb_store.save(create_db_engine(url), kb)
-    with running(
-        workdir, url, channel_env=channel_env, rasa_args=["--enable-api", "--auth-token", API_TOKEN]
-    ) as servers:
+    with running(workdir, url, env=channel_env, rasa_args=["--enable-api", "--auth-token", API_TOKEN]) as servers:
         yield servers
 
 
