@@ -212,6 +212,11 @@ HYPOTHETICAL_PHRASES = (
     ("can", "this"),
     ("could", "this"),
     ("will", "this"),
+    ("what", "would"),
+    ("would", "you", "tell"),
+    ("just", "curious"),
+    ("what", "do", "you", "do", "if"),
+    ("how", "do", "you", "handle"),
 )
 
 # How many: shared with the time phrases; "some" and "many" only mean an amount here.
@@ -404,7 +409,9 @@ CHECKED = re.compile(
 def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
     """'a family history of hip problems', 'knee replacements in my family', 'runs in the family':
     a cue right after the phrase, or before it in its clause, makes it family history."""
-    return bool(FAMILY_HISTORY.search(doc[left:end].text) or FAMILY_HISTORY.search(doc[start : min(right, end + 6)].text))
+    return bool(
+        FAMILY_HISTORY.search(doc[left:end].text) or FAMILY_HISTORY.search(doc[start : min(right, end + 6)].text)
+    )
 
 
 def checked_since(doc: Doc, start: int, end: int) -> bool:
@@ -576,6 +583,11 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             nxt = tokens[i + 3]
             if nxt.isdigit() or nxt in {"young", "younger", "little", "a", "at", "in", "still", "pregnant"}:
                 return 3650.0  # "when I was 19", "when I was a kid": long ago
+        if tokens[i] in ("recovery", "rehab", "rehabilitation") and (
+            tokens[i + 1 : i + 2] in (["program"], ["programme"], ["plan"])
+            or tokens[max(0, i - 2) : i] in (["aid", "my"], ["during", "my"], ["still", "in"], ["in", "my"])
+        ):
+            return 14.0  # "my back surgery recovery programme", "to aid my recovery": still in it
         if tokens[i] in RECOVERING and tokens[i + 1 : i + 2] in (["from"], ["after"]):
             return 14.0  # "recovering from my op", "healing after surgery": recent, though no date is said
         if tokens[i] == "just" and tokens[i + 1 : i + 2] in (["had"], ["got"], ["come"]):
