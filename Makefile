@@ -16,7 +16,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 MODEL := models/coach.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
-.PHONY: run test lint unit integration validate test-stories nlu-gate eval bench kb train clean system-deps
+.PHONY: run test lint unit integration validate test-stories nlu-gate eval bench kb train clean system-deps telegram-webhook
 
 run: $(VENV)/.installed kb $(MODEL)
 	@scripts/run.sh
@@ -67,6 +67,10 @@ eval: $(MODEL) kb
 
 bench: $(VENV)/.installed kb $(MODEL)
 	$(PY) -m scripts.benchmark
+
+# Registers TELEGRAM_WEBHOOK_URL with Telegram (once, and after the URL or secret changes; docs/channels.md).
+telegram-webhook: $(VENV)/.installed
+	@$(PY) -m scripts.telegram_webhook
 
 # Debian packages for the browser and voice tests (chromium, espeak-ng, sox); skips what is there.
 system-deps:

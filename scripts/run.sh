@@ -6,15 +6,14 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 # Always the action server started below (an inherited value would point elsewhere).
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
-# credentials.yml names ${ALEXA_SKILL_ID} and ${ALEXA_VERIFY}; Rasa refuses to start when a named
-# variable is unset. Empty means the Alexa channel is off (it answers 400) and verification on.
-export ALEXA_SKILL_ID="${ALEXA_SKILL_ID:-}" ALEXA_VERIFY="${ALEXA_VERIFY:-}"
 mkdir -p .data
+# Only the channels whose settings are in the environment (Rasa refuses an unset ${VAR}).
+.venv/bin/python -m scripts.credentials --out .data/credentials.yml || exit 1
 
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 actions_pid=$!
 .venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" --cors '*' \
-  --credentials credentials.yml --endpoints endpoints.yml --quiet &
+  --credentials .data/credentials.yml --endpoints endpoints.yml --quiet &
 rasa_pid=$!
 
 stop() {
@@ -34,6 +33,8 @@ Psoas Coach is running.
   Chat in your browser:  http://127.0.0.1:$RASA_PORT/webhooks/web
   Chat over REST:        curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                            -H 'Content-Type: application/json' -d '{"sender":"me","message":"hi"}'
+  Telegram and Slack (when on, behind HTTPS): /webhooks/telegram/webhook, /webhooks/slack/webhook
+                                              (docs/channels.md)
 Press Ctrl-C to stop.
 MSG
     break
