@@ -53,9 +53,10 @@ def spoken_choices(titles: Iterable[str]) -> str:
     options: List[str] = [spoken_text(t).rstrip(".") for t in titles if t]
     if not options:
         return ""
+    end = "" if options[-1][-1:] in "?!" else "."  # "..., or What can you do?" without a "." after it
     if len(options) == 1:
-        return f"You can say: {options[0]}."
-    return "You can say: " + ", ".join(options[:-1]) + f", or {options[-1]}."
+        return f"You can say: {options[0]}{end}"
+    return "You can say: " + ", ".join(options[:-1]) + f", or {options[-1]}{end}"
 
 
 def spoken_message(message: BotMessage) -> str:
@@ -68,3 +69,39 @@ def spoken_message(message: BotMessage) -> str:
 
 def _ordinal(n: int) -> str:
     return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"Number {n}"
+
+
+# -- SSML, for voice channels that speak it (the local voice loop: espeak-ng -m) -----------------
+# Written replies point at the screen ("Tap the one that fits"); a listener has no buttons.
+_SCREEN_WORDS = [
+    (re.compile(r"\b[Tt]ap or say\b"), "Say"),
+    (re.compile(r"\bTap\b"), "Say"),
+    (re.compile(r"\btap\b"), "say"),
+    (re.compile(r"\b[Cc]lick\b"), "say"),
+]
+CHOICES_PAUSE_MS = 600  # a breath between the message and "You can say: ..."
+
+
+def listener_text(text: str) -> str:
+    """spoken_text for someone who hears but cannot see: "Tap the one that fits" -> "Say ..."."""
+    for pattern, replacement in _SCREEN_WORDS:
+        text = pattern.sub(replacement, text or "")
+    return spoken_text(text)
+
+
+def ssml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def ssml_message(message: BotMessage, choices_pause_ms: int = CHOICES_PAUSE_MS) -> str:
+    """A whole bot message as SSML: its text, a pause, then the answers it expects."""
+    parts = [ssml_escape(listener_text(message.text or ""))]
+    choices = spoken_choices(b.title for b in message.buttons)
+    if choices:
+        parts.append(f'<break time="{int(choices_pause_ms)}ms"/>{ssml_escape(choices)}')
+    return "<speak>" + " ".join(p for p in parts if p) + "</speak>"
+
+
+def ssml_text(text: str) -> str:
+    """Plain words (no buttons) as SSML."""
+    return "<speak>" + ssml_escape(listener_text(text)) + "</speak>"
