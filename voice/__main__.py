@@ -59,7 +59,8 @@ async def run(args: argparse.Namespace) -> int:
         from voice.recogniser import Recogniser
 
         built = build()
-        recogniser, safety = Recogniser(built), SafetyCheck(built)
+        safety = SafetyCheck(built)
+        recogniser = Recogniser(built, names_safety=safety.names_safety)
     loop = VoiceLoop(recogniser, speaker, safety)
     print(f"voice loop: {speaker.where}.")
     try:

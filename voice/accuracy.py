@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 from voice.audio import read_wav
+from voice.confirm import SafetyCheck
 from voice.grammars import YES_NO, build, meaning
 from voice.recogniser import FREE, SESSION, YES_NO_SEARCH, Recogniser
 
@@ -54,7 +55,7 @@ def main(argv: List[str] | None = None) -> None:
     parser.add_argument("--voices", nargs="+", default=VOICES)
     args = parser.parse_args(argv)
     built = build()
-    recogniser = Recogniser(built)
+    recogniser = Recogniser(built, names_safety=SafetyCheck(built).names_safety)
     cases: List[Tuple[str, List[str], str]] = [(p, [SESSION], "session control") for p in built.session_phrases]
     cases += [(p, [YES_NO_SEARCH], "yes/no answer") for ps in YES_NO.values() for p in ps]
     cases += [(s, [FREE], "free speech") for s in FREE_SPEECH]

@@ -64,6 +64,10 @@ class SafetyCheck:
             all(any(_contains(words, alt.split()) for alt in group) for group in pattern) for pattern in self.alarms
         )
 
+    def names_safety(self, text: str) -> bool:
+        """A sentence (three words or more) naming something safety-related, or an alarm."""
+        return self.is_alarm(text) or (len(text.split()) >= 3 and bool(self.safety_words_in(text)))
+
     def safety_words_in(self, text: str) -> List[str]:
         return [w for w in text.split() if w in self.safety_words]
 

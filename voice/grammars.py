@@ -63,6 +63,8 @@ SESSION_CONTROLS: Dict[str, Sequence[str]] = {
     "make_easier": ("make it easier", "easier"),
     "make_harder": ("make it harder", "harder"),
 }
+# Also heard during a session (a check-in, "are you ready?"): without them "yes" became "easier".
+SESSION_ANSWERS = ("yes", "yeah", "no")
 # Answers to a yes/no question, and what each means.
 YES_NO: Dict[str, Sequence[str]] = {
     "yes": ("yes", "yeah", "yep", "yes please", "correct", "that's right"),
@@ -217,7 +219,7 @@ class Built:
 
     @property
     def session_phrases(self) -> List[str]:
-        return sorted({" ".join(spoken_words(p)) for ps in SESSION_CONTROLS.values() for p in ps})
+        return sorted({" ".join(spoken_words(p)) for ps in [*SESSION_CONTROLS.values(), SESSION_ANSWERS] for p in ps})
 
 
 def meaning(phrase: str) -> Optional[str]:
@@ -245,7 +247,7 @@ def build(nlu_dir: Path = NLU_DIR, kb_dir: Path = KNOWLEDGE_DIR, out_root: Path 
     pronouncer = default_pronouncer()
     examples = list(nlu_examples(nlu_dir))
     corpus = corpus_from(examples, pronouncer)
-    controls = [p for ps in SESSION_CONTROLS.values() for p in ps]
+    controls = [p for ps in SESSION_CONTROLS.values() for p in ps] + list(SESSION_ANSWERS)
     answers = [p for ps in YES_NO.values() for p in ps]
     for phrase in controls + answers:
         missing = [w for w in spoken_words(phrase) if pronouncer.phones(w) is None]

@@ -18,7 +18,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional
 
 from pocketsphinx import Decoder, get_model_path
 
@@ -61,7 +61,7 @@ class Heard:
 
 
 class Recogniser:
-    def __init__(self, built: Built, log_file: str = os.devnull):
+    def __init__(self, built: Built, log_file: str = os.devnull, names_safety: Optional[Callable[[str], bool]] = None):
         # bestpath=False: the lattice rescoring pass made short commands worse (63 vs 72 of 72).
         self.decoder = Decoder(samprate=SAMPLE_RATE, bestpath=False, logfn=log_file)
         self.pronouncer = default_pronouncer()
@@ -74,6 +74,8 @@ class Recogniser:
         self.decoder.add_jsgf_string(CONFIRM, jsgf(CONFIRM, [*YES_NO["yes"], *YES_NO["no"]]))
         self.decoder.add_allphone_file("phones", str(PHONE_LM))
         self.phrases: Dict[str, List[str]] = {SESSION: built.session_phrases}
+        # Does a sentence name a symptom, limitation or red flag? (voice/confirm.py SafetyCheck)
+        self.names_safety = names_safety
 
     def options_search(self, options: Iterable[str]) -> Optional[str]:
         """A grammar for the options the coach offers (button titles), built once per set.
@@ -97,7 +99,9 @@ class Recogniser:
         return phones is not None
 
     def recognise(self, pcm: bytes, searches: List[str]) -> Heard:
-        """Tries each search in order and keeps the first confident answer."""
+        """Tries each grammar in `searches` in order and keeps the first confident answer; free
+        speech (the domain language model) when it is in `searches` or when what the language
+        model heard is clearly a sentence rather than the grammar's phrase."""
         if is_silent(pcm):
             return Heard("", "", float("-inf"), reason="silence")
         audio = with_noise_floor(pcm)
@@ -105,25 +109,36 @@ class Recogniser:
         pad = int(PAD_SECONDS * 100)  # decoder frames are 10 ms
         spoken = (first + pad, last + pad)
         phones_score, _ = self._decode("phones", audio)
+        free_text, free_segments = self._decode(FREE, audio)
+        free = Heard(free_text, FREE, _relative_score(free_segments, phones_score)) if free_segments else None
         best = Heard("", "", float("-inf"), reason="unclear")
-        for search in searches:
+        use_free = FREE in searches
+        for search in (s for s in searches if s != FREE):
             text, segments = self._decode(search, audio)
-            if not text or not segments:
+            if not text or not segments or (search in self.phrases and text not in self.phrases[search]):
+                continue  # nothing, or a partial path that does not match the grammar ("that" for "that hurts")
+            if free and self._sentence_not_phrase(free.text, text):
+                use_free = True
+                break
+            if _coverage(segments, spoken) < MIN_COVERAGE or self._phone_ratio(text, phones_score, spoken) < MIN_PHONE_RATIO:
                 continue
             score = _relative_score(segments, phones_score)
-            floor = FREE_FLOOR if search == FREE else GRAMMAR_FLOOR
-            if search in self.phrases and text not in self.phrases[search]:
-                continue  # a partial path that does not match the grammar ("that" for "that hurts")
-            if search != FREE and (
-                _coverage(segments, spoken) < MIN_COVERAGE
-                or self._phone_ratio(text, phones_score, spoken) < MIN_PHONE_RATIO
-            ):
-                continue
-            if score >= floor:
+            if score >= GRAMMAR_FLOOR:
                 return Heard(text, search, score)
             if score > best.score:
                 best = Heard(text, search, score, reason="unclear")
+        if use_free and free and free.score >= FREE_FLOOR:
+            return free
         return best
+
+    def _sentence_not_phrase(self, free_text: str, phrase: str) -> bool:
+        """Grammars have no "none of these": filler models absorb the rest of a sentence, so "I can't
+        breathe" during a hold came out as "continue". The language model hears sentences well, so
+        when it heard two more words than the phrase, or a sentence that names a symptom,
+        limitation or red flag, the user said something else and free speech wins."""
+        if free_text == phrase:
+            return False
+        return len(free_text.split()) >= len(phrase.split()) + 2 or bool(self.names_safety and self.names_safety(free_text))
 
     def _phone_ratio(self, text: str, phones, spoken) -> float:
         """Phones in the words heard over phones the phone loop found in the speech."""
