@@ -105,6 +105,31 @@ def speech_span(pcm: bytes, frame_seconds: float = 0.01) -> Tuple[int, int]:
 
 
 PAD_SECONDS = 0.3
+VOICED_FRAMES = 2  # 60 ms of voiced sound at least
+VOICING = 0.45  # autocorrelation peak at a pitch lag: espeak-ng speech 0.53-0.84, white noise 0.15, pink 0.43
+LEVEL_SPREAD_DB = 8.0  # speech rises and falls (16-25 dB in a word); pink noise 4.8, a hum 0.2
+
+
+def looks_like_speech(pcm: bytes) -> bool:
+    """Voiced (periodic, 80-400 Hz) frames and a level that moves: white noise gave grammar
+    answers ("yep", "stop") and a 120 Hz hum gave "i've" before this check."""
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64)
+    frame = int(SAMPLE_RATE * 0.03)
+    if samples.size < frame * VOICED_FRAMES:
+        return False
+    frames = samples[: samples.size // frame * frame].reshape(-1, frame)
+    energy = np.sqrt(np.mean(frames**2, axis=1)) + 1e-9
+    loud = frames[energy >= energy.max() * 10 ** (-30 / 20)]
+    levels = 20 * np.log10(energy[energy >= energy.max() * 10 ** (-30 / 20)])
+    voiced = 0
+    for f in loud:
+        f = f - f.mean()
+        ac = np.correlate(f, f, mode="full")[frame - 1 :]
+        if ac[0] <= 0:
+            continue
+        lags = ac[SAMPLE_RATE // 400 : SAMPLE_RATE // 80] / ac[0]
+        voiced += bool(lags.size and lags.max() > VOICING)
+    return voiced >= VOICED_FRAMES and float(levels.max() - np.percentile(levels, 10)) >= LEVEL_SPREAD_DB
 
 
 def with_noise_floor(pcm: bytes, seed: int = 16000) -> bytes:

@@ -237,10 +237,10 @@ class VoiceLoop:
         return heard.text
 
     def _not_understood(self, heard: Heard) -> str:
-        if heard.reason == "silence":
-            start = "I didn't hear anything."
-        else:
-            start = "Sorry, I didn't catch that."
+        start = {
+            "silence": "I didn't hear anything.",
+            "noise": "I only heard noise, no words.",
+        }.get(heard.reason, "Sorry, I didn't catch that.")
         expectation = self.expectation
         if self.pending:
             return f"{start} Please say yes or no. {self.pending.question}"

@@ -22,7 +22,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 
 from pocketsphinx import Decoder, get_model_path
 
-from voice.audio import PAD_SECONDS, SAMPLE_RATE, is_silent, speech_span, with_noise_floor
+from voice.audio import PAD_SECONDS, SAMPLE_RATE, is_silent, looks_like_speech, speech_span, with_noise_floor
 from voice.grammars import YES_NO, Built, jsgf, spoken_words
 from voice.pronounce import default_pronouncer
 
@@ -53,7 +53,7 @@ class Heard:
     text: str  # "" when nothing was recognised
     search: str  # which grammar or model produced it
     score: float  # acoustic score per frame relative to the phone loop (higher is better)
-    reason: str = ""  # why nothing was recognised: "silence", "unclear"
+    reason: str = ""  # why nothing was recognised: "silence", "noise", "unclear"
 
     @property
     def ok(self) -> bool:
@@ -104,6 +104,8 @@ class Recogniser:
         model heard is clearly a sentence rather than the grammar's phrase."""
         if is_silent(pcm):
             return Heard("", "", float("-inf"), reason="silence")
+        if not looks_like_speech(pcm):
+            return Heard("", "", float("-inf"), reason="noise")
         audio = with_noise_floor(pcm)
         first, last = speech_span(pcm)
         pad = int(PAD_SECONDS * 100)  # decoder frames are 10 ms
@@ -120,7 +122,10 @@ class Recogniser:
             if free and self._sentence_not_phrase(free.text, text):
                 use_free = True
                 break
-            if _coverage(segments, spoken) < MIN_COVERAGE or self._phone_ratio(text, phones_score, spoken) < MIN_PHONE_RATIO:
+            if (
+                _coverage(segments, spoken) < MIN_COVERAGE
+                or self._phone_ratio(text, phones_score, spoken) < MIN_PHONE_RATIO
+            ):
                 continue
             score = _relative_score(segments, phones_score)
             if score >= GRAMMAR_FLOOR:
@@ -138,7 +143,9 @@ class Recogniser:
         limitation or red flag, the user said something else and free speech wins."""
         if free_text == phrase:
             return False
-        return len(free_text.split()) >= len(phrase.split()) + 2 or bool(self.names_safety and self.names_safety(free_text))
+        return len(free_text.split()) >= len(phrase.split()) + 2 or bool(
+            self.names_safety and self.names_safety(free_text)
+        )
 
     def _phone_ratio(self, text: str, phones, spoken) -> float:
         """Phones in the words heard over phones the phone loop found in the speech."""

@@ -79,7 +79,7 @@ _SCREEN_WORDS = [
     (re.compile(r"\btap\b"), "say"),
     (re.compile(r"\b[Cc]lick\b"), "say"),
 ]
-CHOICES_PAUSE_MS = 600  # a breath between the message and "You can say: ..."
+CHOICES_PAUSE_MS = 800  # a breath before "You can say: ..." (espeak-ng adds about 0.4 s to its own sentence gap)
 
 
 def listener_text(text: str) -> str:
