@@ -73,3 +73,6 @@ class CoachConnection:
         self._closing = True
         if self.client.connected:
             await self.client.disconnect()
+        http = getattr(self.client.eio, "http", None)  # left open by a connection that never came up
+        if http is not None and not http.closed:
+            await http.close()
