@@ -202,7 +202,8 @@ def safety_vocabulary(kb_dir: Path, examples: Sequence[Tuple[str, str]]) -> Tupl
             [[" ".join(spoken_words(t)) for t in g if spoken_words(t)] for g in combo.groups]
             for combo in concept.combos
         ]
-    return sorted(words - common - exercise_words), alarms
+    numbers = {w for n in range(100) for w in number_words(n).split()} | {"hundred", "thousand"}
+    return sorted(words - common - exercise_words - numbers), alarms
 
 
 @dataclass

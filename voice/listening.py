@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from connectors.render import BotMessage, Button
+from voice.grammars import number_words, spoken_words
 from voice.recogniser import FREE, SESSION, YES_NO_SEARCH, Recogniser
 
 ANSWER = "answer"  # a screening question is open
@@ -49,17 +50,30 @@ class Expectation:
             extra = recogniser.options_search(b.title for b in self.buttons)
             return [SESSION] + ([extra] if extra else []) + [FREE]
         if self.kind == CHOICES:
-            options = recogniser.options_search(b.title for b in self.buttons)
+            options = recogniser.options_search(self.titles())
             return ([options] if options else []) + [FREE]
         return [FREE]
 
-    def button_for(self, heard: str) -> Optional[Button]:
-        """The button whose title was said, so the loop sends what a tap would."""
-        from voice.grammars import spoken_words
+    @property
+    def numbers(self) -> bool:
+        """Number buttons (3, 5, 7, 9 for "from 0 to 10"): any number up to ten may be said."""
+        return bool(self.buttons) and all(b.title.strip().isdigit() for b in self.buttons)
 
+    def titles(self) -> List[str]:
+        return [b.title for b in self.buttons] + ([str(n) for n in range(11)] if self.numbers else [])
+
+    def button_for(self, heard: str) -> Optional[Button]:
+        """The button whose title was said, so the loop sends what a tap would. For number
+        buttons, a number without a button is sent the way the buttons are ("8 out of 10")."""
         for button in self.buttons:
             if " ".join(spoken_words(button.title)) == heard:
                 return button
+        if self.numbers:
+            said = next((n for n in range(11) if number_words(n) == heard), None)
+            if said is not None:
+                first = self.buttons[0]
+                tail = first.payload[len(first.title) :] if first.payload.startswith(first.title) else ""
+                return Button(str(said), f"{said}{tail}")
         return None
 
 

@@ -165,7 +165,9 @@ class VoiceLoop:
         """One utterance: recognise it, then read it back, send it or ask again."""
         if self.recogniser is None:
             raise RuntimeError("this loop was started without a recogniser (text mode)")
-        searches = [CONFIRM] if self.pending else self.expectation.searches(self.recogniser)
+        searches = self.expectation.searches(self.recogniser)
+        if self.pending:
+            searches = [CONFIRM]  # a sentence still gets through: see Recogniser._sentence_not_phrase
         heard = await asyncio.to_thread(self.recogniser.recognise, utterance.pcm, searches)
         self.echo(
             f"heard: {heard.text or '(nothing)'}  [{heard.search or '-'} {heard.score:.0f}{' ' + heard.reason if heard.reason else ''}]"
@@ -201,6 +203,11 @@ class VoiceLoop:
 
     async def _confirmation(self, heard: Heard, turn: Turn) -> None:
         pending, self.pending = self.pending, None
+        if heard.search != CONFIRM:
+            # Not a yes or a no but a sentence (the language model won): the user moved on or
+            # said it again in other words. Drop the unconfirmed answer and take this one.
+            await self._understood(heard, turn)
+            return
         if meaning(heard.text) == "yes":
             await self._send(pending.outgoing, turn)
             return

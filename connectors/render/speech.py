@@ -79,13 +79,21 @@ _SCREEN_WORDS = [
     (re.compile(r"\btap\b"), "say"),
     (re.compile(r"\b[Cc]lick\b"), "say"),
 ]
+# Phone numbers are said digit by digit: espeak-ng read "call 999" as "nine hundred and ninety
+# nine". In the coach's texts, numbers of three digits or more are phone or text numbers (holds
+# and ratings have two); "111.nhs.uk" becomes "1 1 1 dot nhs dot uk".
+_PHONE_NUMBER = re.compile(r"\b\d{3,}\b")
+_WEB_DOT = re.compile(r"(?<=\w)\.(?=(?:[a-z]{2,}|nhs)\b)")
 CHOICES_PAUSE_MS = 800  # a breath before "You can say: ..." (espeak-ng adds about 0.4 s to its own sentence gap)
 
 
 def listener_text(text: str) -> str:
-    """spoken_text for someone who hears but cannot see: "Tap the one that fits" -> "Say ..."."""
+    """spoken_text for someone who hears but cannot see: "Tap the one that fits" -> "Say ...",
+    "call 999" -> "call 9 9 9"."""
     for pattern, replacement in _SCREEN_WORDS:
         text = pattern.sub(replacement, text or "")
+    text = _WEB_DOT.sub(" dot ", text)
+    text = _PHONE_NUMBER.sub(lambda m: " ".join(m.group(0)), text)
     return spoken_text(text)
 
 

@@ -77,8 +77,11 @@ async def test_a_limitation_is_read_back_and_a_lost_negation_never_sent(servers,
     assert wrong.sent is None and wrong.said == "Sorry about that. Please say it again."
     assert not voice.received, "the coach must not hear an answer the user rejected"
 
+    await say(voice, tmp_path, "I kneel")
+    # Instead of "no", the user says it again properly: that replaces the unconfirmed answer.
     clear = await say(voice, tmp_path, "I can't kneel")
     assert clear.heard.text == "i can't kneel" and clear.said == "I heard: you can't kneel. Is that right?"
+    assert clear.sent is None and not voice.received
     confirmed = await say(voice, tmp_path, "yes")
     assert confirmed.sent == "i can't kneel"
     recommendation = messages(voice, "recommendation")[-1]
@@ -86,7 +89,7 @@ async def test_a_limitation_is_read_back_and_a_lost_negation_never_sent(servers,
     assert excluded.get("half_kneeling_hip_flexor_stretch") == "you said you can't kneel"
 
     spoken = [s.text for s in voice.spoken]
-    assert spoken[:3] == [misheard.said, wrong.said, clear.said]
+    assert spoken[:4] == [misheard.said, wrong.said, misheard.said, clear.said]
     assert spoken[-1] == spoken_message(recommendation) and "because you said you can't kneel" in spoken[-1]
     reply = voice.spoken[-1]
     assert reply.wav.is_file()

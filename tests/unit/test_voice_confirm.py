@@ -38,6 +38,10 @@ def test_read_back_in_the_second_person():
     assert second_person("it was my knee") == "it was your knee"
 
 
+def test_numbers_are_not_safety_words(check):
+    assert check.decide(heard("seven"), Expectation(CHOICES)).action == SEND
+
+
 def test_a_lost_negation_is_read_back_not_sent(check):
     """'I can't kneel' heard as 'i kneel' still names a limitation: the user hears it and says no."""
     for text in ("i can't kneel", "i kneel", "i can kneel"):
@@ -78,6 +82,8 @@ def test_what_to_listen_for_follows_the_last_payload():
     assert done.kind == FREE_SPEECH
     rating = expectation_after(BotMessage(text="How did that feel?", buttons=[Button("7", "7 out of 10")]), done)
     assert rating.kind == CHOICES and rating.button_for("seven").payload == "7 out of 10"
+    assert rating.button_for("eight").payload == "8 out of 10"  # "from 0 to 10": not only the buttons
+    assert "10" in rating.titles() and rating.button_for("banana") is None
     checklist = BotMessage(
         text='Do you have any of these right now? Tap the one that fits, or "None of these".',
         buttons=[Button("Chest pain or trouble breathing", "x"), Button("None of these", "No, none of these")],
@@ -103,3 +109,7 @@ def test_speech_for_a_listener():
     assert ssml.startswith("<speak>Is kneeling painful") and '<break time="800ms"/>You can say: Yes, or No.' in ssml
     assert ssml_text("Go to A&E if 3 < 5") == "<speak>Go to A and E if 3 &lt; 5.</speak>"
     assert spoken_message(YES_NO_QUESTION) == "Is kneeling painful or difficult for you? You can say: Yes, or No."
+    emergency = "Please call 999 (UK), 112 (Europe) or 000 (Australia). NHS 111 or 111.nhs.uk. Hold 30 s."
+    assert listener_text(emergency) == (
+        "Please call 9 9 9 (UK), 1 1 2 (Europe) or 0 0 0 (Australia). NHS 1 1 1 or 1 1 1 dot nhs dot uk. Hold 30 seconds."
+    )
