@@ -20,3 +20,8 @@ def knowledge_dir() -> Path:
 def screening_valid_days() -> int:
     """How long a completed screening counts before the coach asks again."""
     return int(os.environ.get("COACH_SCREENING_VALID_DAYS", "30"))
+
+
+def time_scale() -> float:
+    """COACH_TIME_SCALE=0.02 runs a whole guided session in seconds (tests, demos); 1 is real time."""
+    return float(os.environ.get("COACH_TIME_SCALE", "1"))
