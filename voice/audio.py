@@ -107,7 +107,7 @@ def speech_span(pcm: bytes, frame_seconds: float = 0.01) -> Tuple[int, int]:
 PAD_SECONDS = 0.3
 VOICED_FRAMES = 2  # 60 ms of voiced sound at least
 VOICING = 0.45  # autocorrelation peak at a pitch lag: espeak-ng speech 0.53-0.84, white noise 0.15, pink 0.43
-LEVEL_SPREAD_DB = 8.0  # speech rises and falls (16-25 dB in a word); pink noise 4.8, a hum 0.2
+LEVEL_SPREAD_DB = 6.0  # speech rises and falls ("no" 7.6-10 dB, "stop" 25); pink noise 4.8, a hum 0.2
 
 
 def looks_like_speech(pcm: bytes) -> bool:

@@ -37,14 +37,16 @@ class Expectation:
 
     @property
     def yes_no(self) -> bool:
-        return {o.lower() for o in self.options} <= {"yes", "no", "not sure"} and bool(self.options)
+        """A yes/no question (its options may add "unsure": the coach's "Not sure" button)."""
+        values = {o.lower().replace("_", " ") for o in self.options}
+        return {"yes", "no"} <= values <= {"yes", "no", "not sure", "unsure"}
 
     def searches(self, recogniser: Recogniser) -> List[str]:
         """The searches to try, most constrained first."""
         if self.kind == ANSWER:
             if self.yes_no:
                 return [YES_NO_SEARCH]
-            options = recogniser.options_search(self.options)
+            options = recogniser.options_search(self.titles())
             return [options] if options else [FREE]
         if self.kind == IN_SESSION:
             extra = recogniser.options_search(b.title for b in self.buttons)
@@ -60,6 +62,9 @@ class Expectation:
         return bool(self.buttons) and all(b.title.strip().isdigit() for b in self.buttons)
 
     def titles(self) -> List[str]:
+        """What the user may say: the buttons' titles (the options' values when there are none)."""
+        if not self.buttons:
+            return list(self.options)
         return [b.title for b in self.buttons] + ([str(n) for n in range(11)] if self.numbers else [])
 
     def button_for(self, heard: str) -> Optional[Button]:

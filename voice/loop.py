@@ -212,7 +212,7 @@ class VoiceLoop:
             await self._send(pending.outgoing, turn)
             return
         if pending.expectation.kind == ANSWER and pending.expectation.options:
-            turn.said = "Sorry about that. Please answer again. " + spoken_choices(pending.expectation.options)
+            turn.said = "Sorry about that. Please answer again. " + spoken_choices(pending.expectation.titles())
         else:
             turn.said = "Sorry about that. Please say it again."
 
@@ -252,11 +252,11 @@ class VoiceLoop:
         if self.pending:
             return f"{start} Please say yes or no. {self.pending.question}"
         if expectation.kind == ANSWER and expectation.options:
-            return f"{start} {spoken_choices(expectation.options)}"
+            return f"{start} {spoken_choices(expectation.titles())}"
         if expectation.kind == IN_SESSION:
             return f"{start} You can say: next, pause, stop, or that hurts."
         if expectation.kind == CHOICES and expectation.buttons:
-            return f"{start} {spoken_choices(b.title for b in expectation.buttons)}"
+            return f"{start} {spoken_choices(b.title for b in expectation.buttons)}"  # not all eleven numbers
         return f"{start} Could you say it again, in a few words?"
 
 

@@ -105,11 +105,11 @@ async def test_screening_answers_are_confirmed_before_they_count(servers, voice,
     answer = await say(voice, tmp_path, "no")
     assert answer.sent is None and answer.said.startswith('I heard "no" to: Right now, do you have any numbness')
     confirmed = await say(voice, tmp_path, "yes")
-    assert confirmed.sent == "/deny"  # what tapping "No" sends
+    assert confirmed.sent == next(b.payload for b in question.buttons if b.title == "No")  # what tapping "No" sends
     assert messages(voice, "screening_question")[-1].custom["id"] == "screen_heart"
 
     unknown = await say(voice, tmp_path, "banana")
-    assert unknown.sent is None and unknown.said == "Sorry, I didn't catch that. You can say: yes, or no."
+    assert unknown.sent is None and unknown.said == "Sorry, I didn't catch that. You can say: Yes, No, or Not sure."
     assert messages(voice, "screening_question")[-1].custom["id"] == "screen_heart"
 
 

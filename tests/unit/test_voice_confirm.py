@@ -13,8 +13,8 @@ from voice.recogniser import FREE, SESSION, YES_NO_SEARCH, Heard
 
 YES_NO_QUESTION = BotMessage(
     text="Is kneeling painful or difficult for you?",
-    buttons=[Button("Yes", "/affirm"), Button("No", "/deny")],
-    custom={"type": "screening_question", "id": "screen_knees", "options": ["yes", "no"]},
+    buttons=[Button("Yes", "/affirm"), Button("No", "/deny"), Button("Not sure", "/unsure")],
+    custom={"type": "screening_question", "id": "screen_knees", "options": ["yes", "no", "unsure"]},
 )
 HOLD = BotMessage(
     text="Hold for 30 seconds.",
@@ -55,6 +55,7 @@ def test_every_screening_answer_is_read_back_with_its_question(check):
     assert expectation.kind == ANSWER and expectation.yes_no
     for answer in ("yes", "nope", "not sure"):
         assert check.decide(heard(answer, YES_NO_SEARCH), expectation).action == READ_BACK
+    assert expectation.button_for("not sure").payload == "/unsure"
     assert read_back(heard("nope", YES_NO_SEARCH), expectation) == (
         'I heard "no" to: Is kneeling painful or difficult for you? Is that right?'
     )
@@ -106,9 +107,15 @@ def test_speech_for_a_listener():
     assert spoken_choices(["Yes", "What can you do?"]) == "You can say: Yes, or What can you do?"
     assert spoken_choices(["Yes", "No"]) == "You can say: Yes, or No."  # unchanged for everyone else
     ssml = ssml_message(YES_NO_QUESTION)
-    assert ssml.startswith("<speak>Is kneeling painful") and '<break time="800ms"/>You can say: Yes, or No.' in ssml
+    assert (
+        ssml.startswith("<speak>Is kneeling painful")
+        and '<break time="800ms"/>You can say: Yes, No, or Not sure.' in ssml
+    )
     assert ssml_text("Go to A&E if 3 < 5") == "<speak>Go to A and E if 3 &lt; 5.</speak>"
-    assert spoken_message(YES_NO_QUESTION) == "Is kneeling painful or difficult for you? You can say: Yes, or No."
+    assert (
+        spoken_message(YES_NO_QUESTION)
+        == "Is kneeling painful or difficult for you? You can say: Yes, No, or Not sure."
+    )
     emergency = "Please call 999 (UK), 112 (Europe) or 000 (Australia). NHS 111 or 111.nhs.uk. Hold 30 s."
     assert listener_text(emergency) == (
         "Please call 9 9 9 (UK), 1 1 2 (Europe) or 0 0 0 (Australia). NHS 1 1 1 or 1 1 1 dot nhs dot uk. Hold 30 seconds."
