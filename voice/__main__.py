@@ -120,11 +120,11 @@ async def _microphone(loop: VoiceLoop, microphone: Microphone) -> None:
         try:
             utterance = await microphone.listen()
         except AudioError as error:
-            if loop._queue or loop._speaking:  # interrupted because the coach started talking
+            if loop.busy:  # interrupted because the coach started talking
                 continue
             await loop.say_own(str(error))
             return
-        if loop._queue or loop._speaking:
+        if loop.busy:
             continue  # the coach spoke meanwhile: what was recorded may be the coach itself
         await loop.hear(utterance)
 

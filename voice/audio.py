@@ -11,6 +11,7 @@ Two measured facts shape this module:
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import tempfile
@@ -165,17 +166,19 @@ class Microphone:
             if probe.returncode == 0:
                 return cls(["rec", "-q", "-c", "1", "-r", str(SAMPLE_RATE), "-b", "16", "-t", "wav", "{out}",
                             "silence", "1", "0.1", "2%", "1", "1.2", "2%", "trim", "0", str(MAX_SECONDS)])  # fmt: skip
-            problems.append("rec: " + _last_line(probe.stderr))
+            problems.append(_last_line(probe.stderr) or "rec failed")
         if shutil.which("arecord"):
             probe = subprocess.run(
                 ["arecord", "-q", "-d", "1", "-f", "S16_LE", "/dev/null"], capture_output=True, timeout=10
             )
             if probe.returncode == 0:
                 return cls(["arecord", "-q", "-f", "S16_LE", "-r", str(SAMPLE_RATE), "-c", "1", "-d", "6", "{out}"])
-            problems.append("arecord: " + _last_line(probe.stderr))
+            problems.append(_last_line(probe.stderr) or "arecord failed")
         if not problems:
             raise AudioError("No recorder found: install sox (`make system-deps`), or use --wav-in or --text.")
-        raise AudioError(f"No microphone I can use ({'; '.join(problems)}). Use --wav-in FILES or --text instead.")
+        raise AudioError(
+            f"I can't find a microphone: {'; '.join(problems)}. Run me with --wav-in FILES or --text instead."
+        )
 
     async def listen(self) -> Utterance:
         with tempfile.TemporaryDirectory() as tmp:
@@ -198,5 +201,10 @@ class Microphone:
 
 
 def _last_line(stderr: bytes) -> str:
+    """A tool's last error line in plain words: "rec FAIL sox: Sorry, there is no default audio
+    device configured" -> "there is no default audio device configured"."""
     lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
-    return lines[-1].strip() if lines else ""
+    if not lines:
+        return ""
+    line = re.sub(r"^\S+ FAIL \S+:\s*", "", lines[-1].strip())
+    return re.sub(r"^Sorry,\s*", "", line)

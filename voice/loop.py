@@ -144,6 +144,11 @@ class VoiceLoop:
                 self._speaking = False
 
     @property
+    def busy(self) -> bool:
+        """Something is being said or waits to be said."""
+        return bool(self._queue) or self._speaking
+
+    @property
     def spoken(self) -> List[Spoken]:
         return self.speaker.spoken
 
