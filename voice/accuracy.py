@@ -84,7 +84,11 @@ def main(argv: List[str] | None = None) -> None:
                     )
     for kind in total:
         verb = (
-            "rejected" if kind.startswith("unknown") else "heard exactly" if kind == "free speech" else "meaning right"
+            "not taken for a phrase"
+            if kind.startswith("unknown")
+            else "heard exactly"
+            if kind == "free speech"
+            else "meaning right"
         )
         print(f"{kind:28s} {right[kind]:4d} / {total[kind]:<4d} {verb}")
     print("\nMisses:")

@@ -138,3 +138,12 @@ def test_safety_vocabulary_comes_from_the_knowledge_base(built):
 
 def test_build_inputs_include_the_generator():
     assert Path(grammars.__file__) in grammars.GENERATOR_FILES
+
+
+def test_every_control_the_loop_sends_is_an_intent_of_the_coach():
+    import yaml
+
+    from voice.loop import CONTROL_PAYLOADS
+
+    intents = set(yaml.safe_load((grammars.ROOT / "domain.yml").read_text())["intents"])
+    assert {p.lstrip("/") for p in CONTROL_PAYLOADS.values()} <= intents
