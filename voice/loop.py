@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Deque, List, Optional, Tuple
 
 from connectors.render import BotMessage
-from connectors.render.speech import spoken_choices, spoken_message, ssml_message, ssml_text
+from connectors.render.speech import listener_choices, listener_message, ssml_message, ssml_text
 from voice.audio import AudioError, Utterance
 from voice.coach_client import CoachConnection, CoachUnavailable
 from voice.confirm import READ_BACK, Decision, SafetyCheck, read_back
@@ -109,7 +109,7 @@ class VoiceLoop:
         self._last_message_at = time.monotonic()
         self.received.append((self._last_message_at, message))
         self.expectation = expectation_after(message, self.expectation)
-        speech = _Speech(spoken_message(message), ssml_message(message), message.kind or "text")
+        speech = _Speech(listener_message(message), ssml_message(message), message.kind or "text")
         self.echo(f"coach: {speech.text}")
         if _is_alarm(message):
             self.pending = None  # whatever we were checking, this comes first
@@ -217,7 +217,7 @@ class VoiceLoop:
             await self._send(pending.outgoing, turn)
             return
         if pending.expectation.kind == ANSWER and pending.expectation.options:
-            turn.said = "Sorry about that. Please answer again. " + spoken_choices(pending.expectation.titles())
+            turn.said = "Sorry about that. Please answer again. " + listener_choices(pending.expectation.titles())
         else:
             turn.said = "Sorry about that. Please say it again."
 
@@ -257,11 +257,11 @@ class VoiceLoop:
         if self.pending:
             return f"{start} Please say yes or no. {self.pending.question}"
         if expectation.kind == ANSWER and expectation.options:
-            return f"{start} {spoken_choices(expectation.titles())}"
+            return f"{start} {listener_choices(expectation.titles())}"
         if expectation.kind == IN_SESSION:
             return f"{start} You can say: next, pause, stop, or that hurts."
         if expectation.kind == CHOICES and expectation.buttons:
-            return f"{start} {spoken_choices(b.title for b in expectation.buttons)}"  # not all eleven numbers
+            return f"{start} {listener_choices(b.title for b in expectation.buttons)}"  # not all eleven numbers
         return f"{start} Could you say it again, in a few words?"
 
 

@@ -201,6 +201,7 @@ class RedFlag(Strict):
     safety_net: Optional[str] = None
     sources: List[str] = Field(min_items=1)  # source keys from safety-rules.md §6
     session_only: bool = False  # fires only during a guided session (IS1, IS2)
+    unless: List[str] = []  # concept or condition ids that keep it from firing (familiar pain for RF9r)
 
     @validator("id")
     def rule_id(cls, value: str) -> str:
@@ -228,6 +229,8 @@ class Concept(Strict):
     # Also present when one of these concepts has lasted at least `min_days` ("back sore for 2 months").
     from_duration: Optional[DurationRule] = None
     implies: Optional[str] = None  # a condition id this concept also stands for (a clinician's limit -> PQ5)
+    # A fall or a blow: "the ER checked me out, no fractures" nearby makes it history to ask about.
+    injury: bool = False
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

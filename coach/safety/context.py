@@ -323,7 +323,7 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
     negative_form = doc[start].lemma_.lower() in NEGATION_CUES  # "no table", "no proper bed"
     return Context(
         negated=not negative_form and _negated(doc, left, start),
-        third_party=_third_party(doc, left, start, end, right),
+        third_party=_family_history(doc, left, start, end, right) or _third_party(doc, left, start, end, right),
         hypothetical=_hypothetical(doc, left, start) or _future(doc, left, start, end, right),
         resolved=_resolved(doc, end, right),
         days_ago=days_ago(doc, left, right, today),
@@ -333,6 +333,10 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
 
 def with_negation(c: Context, negated: bool) -> Context:
     return replace(c, negated=negated)
+
+
+def with_resolved(c: Context) -> Context:
+    return replace(c, resolved=True)
 
 
 def with_days_ago(c: Context, days: Optional[float]) -> Context:
@@ -377,12 +381,49 @@ def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
             continue
         lemma = doc[i].lemma_.lower()
         if lemma in NEGATION_CUES or doc[i].lower_ == "n't":
+            if _negates_wellbeing(doc, i):
+                continue  # "wasn't feeling too good - tired and fluey": the unwellness is affirmed
             nxt = doc[i + 1].lemma_.lower() if i + 1 < len(doc) else ""
             nxt2 = doc[i + 2].lemma_.lower() if i + 2 < len(doc) else ""
             if nxt in PSEUDO_NEGATION_NEXT or nxt2 in PSEUDO_NEGATION_NEXT and nxt in {"be", "really", "even", "a"}:
                 continue
             return True
     return False
+
+
+FAMILY_HISTORY = re.compile(
+    r"\b(in|runs in|run in) (my|the|our) family\b|\bfamily history\b|\bhereditary\b|\bgenetic\b"
+)
+CHECKED = re.compile(
+    r"\b(checked me (out|over)|got (it )?checked|been checked|x-?rays? (was|were|came back) (clear|fine|normal)|"
+    r"no (fractures?|breaks?|broken bones?)|nothing (was )?broken|didn'?t break anything|wasn'?t broken|"
+    r"ruled out a (fracture|break)|(doctor|gp|a&e|er|hospital) said (it was|it's) (fine|ok|okay|nothing))\b"
+)
+
+
+def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
+    """'a family history of hip problems', 'knee replacements in my family', 'runs in the family':
+    a cue right after the phrase, or before it in its clause, makes it family history."""
+    return bool(
+        FAMILY_HISTORY.search(doc[left:end].text) or FAMILY_HISTORY.search(doc[start : min(right, end + 6)].text)
+    )
+
+
+def checked_since(doc: Doc, start: int, end: int) -> bool:
+    """Already assessed ('ER checked me out, no fractures'; 'lucky I didn't break anything'), said
+    in the same sentence or the next one: history to ask about (RF3's exception), not an emergency."""
+    left, right = sentence_bounds(doc, start, end)
+    _, after = sentence_bounds(doc, right, min(len(doc), right + 1)) if right < len(doc) else (right, right)
+    return bool(CHECKED.search(doc[left:after].text))
+
+
+WELLBEING = {"good", "well", "great", "right", "myself", "brilliant", "100", "100%", "normal", "fine", "best", "top"}
+
+
+def _negates_wellbeing(doc: Doc, i: int) -> bool:
+    """'not feeling (too) good', "haven't been well": the negation is of feeling well."""
+    ahead = [t.lemma_.lower() for t in doc[i + 1 : i + 5]]
+    return "feel" in ahead[:3] and any(w in WELLBEING for w in ahead) or (ahead[:2] in (["be", "well"], ["well"]))
 
 
 def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
@@ -520,7 +561,7 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             if i > 0 and tokens[i - 1] in {"last", "past", "previous"}:
                 return UNIT_DAYS[unit]
             if i > 0 and tokens[i - 1] in {"this"}:
-                return 0
+                return THIS_PERIOD.get(unit, 0)  # "this year" is months ago on average, "this week" days
             if tokens[i] != unit and tokens[i] != lemma or tokens[i].endswith("s"):
                 return UNIT_DAYS[unit] * 2  # "years ago", "for weeks": a plural with no number means a few
         weekday_days = _weekday_days(tokens, i, today)
@@ -537,6 +578,11 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             nxt = tokens[i + 3]
             if nxt.isdigit() or nxt in {"young", "younger", "little", "a", "at", "in", "still", "pregnant"}:
                 return 3650.0  # "when I was 19", "when I was a kid": long ago
+        if tokens[i] in ("recovery", "rehab", "rehabilitation") and (
+            tokens[i + 1 : i + 2] in (["program"], ["programme"], ["plan"])
+            or tokens[max(0, i - 2) : i] in (["aid", "my"], ["during", "my"], ["still", "in"], ["in", "my"])
+        ):
+            return 14.0  # "my back surgery recovery programme", "to aid my recovery": still in it
         if tokens[i] in RECOVERING and tokens[i + 1 : i + 2] in (["from"], ["after"]):
             return 14.0  # "recovering from my op", "healing after surgery": recent, though no date is said
         if tokens[i] == "just" and tokens[i + 1 : i + 2] in (["had"], ["got"], ["come"]):
@@ -548,10 +594,24 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
     return None
 
 
+THIS_PERIOD = {"day": 0, "night": 0, "week": 3, "month": 15, "year": 180, "decade": 1800}
 RECOVERING = {"recovering", "recover", "recuperating", "healing", "convalescing"}
 DURATION_BEFORE = {"for", "over", "past", "last", "recent", "these"}
 DURATION_AFTER = {"pregnant", "gone", "along", "now", "straight", "running", "long"}
-AGO_AFTER = {"ago", "back", "before", "earlier", "post", "postpartum", "post-op", "postop", "out", "since", "after"}
+AGO_AFTER = {
+    "ago",
+    "back",
+    "before",
+    "earlier",
+    "post",
+    "postpartum",
+    "post-op",
+    "postop",
+    "out",
+    "since",
+    "after",
+    "later",
+}
 
 
 def duration_days(doc: Doc, left: int, right: int) -> Optional[float]:

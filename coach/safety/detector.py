@@ -8,6 +8,7 @@ hypotheticals around each match.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import replace
 from datetime import date
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -22,8 +23,25 @@ from coach.safety.text import TypoFixer, blank_english, make_doc
 # Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain",
 # "exercise:rear_foot_elevated_hip_flexor_stretch" (a stretch named, for symptoms told about it).
 KINDS = ("concept", "condition", "constraint", "exercise")
-# An episode of CI21 is this recent at most (days), counted from what the message says.
-ACUTE_DAYS = 7
+# Pain words an injury episode needs (one of them, about the user).
+PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "sharp_pain", "warning_pain", "limp"})
+# Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
+# the leg instead of the stretched muscle (safety-rules.md §3's pain rule).
+LOCAL_WARNINGS = frozenset(
+    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "back_pain"), ("concept", "sharp_pain")}
+)  # fmt: skip
+SYSTEMIC_WARNINGS = frozenset(
+    {("concept", "dizzy"), ("concept", "nausea"), ("concept", "palpitations"), ("concept", "near_faint")}
+)
+# A plain "it hurts" counts only in the very sentence that names the stretch.
+SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
+IMPROVING = re.compile(
+    r"\b(better than it was|getting better|easing|eased|settling|settled|improving|improved|much better)\b"
+)
+EXACT = "="  # a phrase written "=legs" matches that exact word form, not its lemma
+# An injury episode (CI21) is read up to this many days back: the first days DEFER, later ones
+# that still hurt to walk on are a referral (the condition's time rule says which).
+ACUTE_DAYS = 42
 
 
 class Detector:
@@ -58,18 +76,28 @@ class Detector:
             if e.unless
         }
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
+        self.injuries = {c.id for c in kb.concepts.values() if c.injury}
         self.durations = {c.id: c.from_duration for c in kb.concepts.values() if c.from_duration}
-        vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().split()}
+        vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().lstrip(EXACT).split()}
         vocabulary |= {stem for stem, _ in self.procedure_stems}
         self.fixer = TypoFixer(vocabulary)
+        # Phrases match on lemmas ("hurts" = "hurt"); a term written "=legs" matches those exact
+        # words, for the few places where the form carries the meaning (both legs, not one leg).
         self.matcher = PhraseMatcher(blank_english().vocab, attr="LEMMA")
+        self.exact_matcher = PhraseMatcher(blank_english().vocab, attr="LOWER")
         for label, plist in phrases.items():
-            self.matcher.add(label, [make_doc(p) for p in plist])
+            lemma = [make_doc(p) for p in plist if not p.startswith(EXACT)]
+            exact = [make_doc(p[len(EXACT) :]) for p in plist if p.startswith(EXACT)]
+            if lemma:
+                self.matcher.add(label, lemma)
+            if exact:
+                self.exact_matcher.add(label, exact)
 
     def detect(self, text: str, today: Optional[date] = None) -> List[Finding]:
         today = today or date.today()
         doc = make_doc(text, self.fixer)
-        raw = [(self.matcher.vocab.strings[label], start, end) for label, start, end in self.matcher(doc)]
+        strings = self.matcher.vocab.strings
+        raw = [(strings[label], start, end) for label, start, end in [*self.matcher(doc), *self.exact_matcher(doc)]]
         combos = self._combos(doc, raw)
         procedures = self._procedures(doc)
         spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos) + procedures)
@@ -79,6 +107,8 @@ class Detector:
             if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
             c = ctx.read(doc, start, end, today)
+            if kind == "concept" and ident in self.injuries and not c.resolved and ctx.checked_since(doc, start, end):
+                c = ctx.with_resolved(c)  # already assessed: RF3's exception asks instead of sending to A&E
             if kind == "condition" and ident in self.timed_conditions and c.days_ago is None:
                 c = ctx.with_days_ago(c, ctx.days_ago_nearby(doc, start, end, today))
             terms = combos.get((label, start, end))
@@ -101,6 +131,7 @@ class Detector:
             )
         findings += self._implied(findings)
         findings += self._episodes(doc, findings, today)
+        findings += self._in_a_stretch(doc, findings)
         return findings + self._lasting(findings)
 
     def _implied(self, findings: List[Finding]) -> List[Finding]:
@@ -112,22 +143,61 @@ class Detector:
         ]
 
     def _episodes(self, doc, findings: List[Finding], today: date) -> List[Finding]:
-        """CI21 read across the message: an effort or a sudden start, walking or standing that
-        hurts now, and a time in the last week ("Saturday", "yesterday", "2 days ago")."""
-        about = {f.id for f in findings if f.kind == "concept" and f.about_user_now}
-        if not {"acute_onset", "walking_impact"} <= about:
-            return []
+        """CI21 read across the message: a new injury of the last few days. Either an injury event
+        ("did my back in", "something went pop") with pain, told with a time in the last week or
+        none at all (a story told now is about now); or walking or standing that hurts since a
+        time in the last week ("since yesterday every step hurts")."""
+        mine = [f for f in findings if f.kind == "concept" and f.about_user_now]
+        about = {f.id for f in mine}
         days = ctx.days_ago(doc, 0, len(doc), today)
-        if days is None or days > ACUTE_DAYS:
-            return []
-        onset = next(f for f in findings if f.id == "acute_onset" and f.about_user_now)
-        return [Finding("condition", "acute_injury", onset.text, onset.start, onset.end, days_ago=days)]
+        recent = days is not None and days <= ACUTE_DAYS
+        hurting = about & PAIN_CONCEPTS
+        event = next((f for f in mine if f.id == "acute_onset"), None)
+        # The event path needs the injury to matter now: walking or standing hurts, or a sharp,
+        # tearing kind of pain that is not already easing ("it's better than it was" is CI1).
+        matters = "walking_impact" in about or (
+            about & {"warning_pain", "sharp_pain"} and not IMPROVING.search(doc.text)
+        )
+        if event is not None and hurting and matters and (days is None or recent):
+            return [Finding("condition", "acute_injury", event.text, event.start, event.end, days_ago=days or 0.0)]
+        impact = next((f for f in mine if f.id == "walking_impact"), None)
+        if impact is not None and hurting and recent:
+            return [Finding("condition", "acute_injury", impact.text, impact.start, impact.end, days_ago=days)]
+        return []
 
     def when(self, text: str, today: Optional[date] = None) -> Optional[float]:
         """How many days ago the whole message says something happened ("about 8 weeks ago",
         "in March", "last year"), or None: the answer to a "when was that?" question."""
         doc = make_doc(text, self.fixer)
         return ctx.days_ago(doc, 0, len(doc), today or date.today())
+
+    def _in_a_stretch(self, doc, findings: List[Finding]) -> List[Finding]:
+        """A warning symptom told in the same sentence as a stretch, pose or exercise position, or
+        in the sentence right after it, happened in that stretch (IS1s, IS2s)."""
+        starts = _sentence_starts(doc)
+        where = [f for f in findings if f.about_user_now and (f.id == "stretch_context" or f.kind == "exercise")]
+        if not where:
+            return []
+        scenes = {_sentence_of(starts, f.start) for f in where}
+        found = []
+        for concept, symptoms in (
+            ("stretch_local_symptom", LOCAL_WARNINGS),
+            ("stretch_systemic_symptom", SYSTEMIC_WARNINGS),
+        ):
+            hit = next(
+                (
+                    f
+                    for f in findings
+                    if (f.kind, f.id) in symptoms
+                    and f.about_user_now
+                    and not f.resolved
+                    and _near(_sentence_of(starts, f.start), scenes, wide=(f.kind, f.id) not in SAME_SENTENCE_ONLY)
+                ),
+                None,
+            )
+            if hit is not None:
+                found.append(Finding("concept", concept, hit.text, hit.start, hit.end, days_ago=hit.days_ago))
+        return found
 
     def _lasting(self, findings: List[Finding]) -> List[Finding]:
         """Concepts implied by how long another has lasted (pain not settling after ~6 weeks, RF9)."""
@@ -221,6 +291,24 @@ def _age_findings(text: str) -> Iterable[Finding]:
             yield Finding("concept", "older_adult", match.group(0), start=match.start(), end=match.end())
         elif age < MINOR_AGE and age >= 5:
             yield Finding("condition", "under_16", match.group(0), start=match.start(), end=match.end())
+
+
+def _sentence_starts(doc) -> List[int]:
+    """Character offsets where sentences start (after . ! ? or a line break)."""
+    starts = [0]
+    for token in doc:
+        if token.lower_ in ctx.SENTENCE_BREAKS and token.i + 1 < len(doc):
+            starts.append(doc[token.i + 1].idx)
+    return starts
+
+
+def _sentence_of(starts: List[int], char: int) -> int:
+    return bisect_right(starts, char) - 1
+
+
+def _near(sentence: int, scenes, wide: bool) -> bool:
+    """The same sentence as a stretch scene, or (wide) the sentence before or after it."""
+    return sentence in scenes or wide and bool({sentence - 1, sentence + 1} & scenes)
 
 
 def _longest_first(matches: Iterable[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:

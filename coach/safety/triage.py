@@ -33,6 +33,9 @@ URGENCY = {
 PAST_AFTER_DAYS = 42
 CLEARANCE = "clinician_clearance"
 STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
+INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
+GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition"})
+INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
 CLINICIAN_LIMIT = "clinician_limit"
@@ -165,13 +168,21 @@ class Triage:
         past = {f.id for f in findings if f.kind == "concept" and f.about_user_now and not _current(f)}
         asked = {f.id for f in findings if f.kind == "concept" and f.hypothetical and not f.negated}
         denied = {f.id for f in findings if f.kind == "concept" and f.negated and not f.third_party}
+        # A changed walk explained by what the message itself says (a fresh injury, a known
+        # condition such as Parkinson's) is that, not a new nerve problem (RF2).
+        if any(f.kind == "condition" and f.id in GAIT_EXPLAINED_BY and not f.negated for f in findings):
+            active.discard("walking_change")
 
-        self._red_flags(d, profile, active, past, asked, in_session)
+        said = {f.id for f in findings if f.about_user_now and not f.resolved}
+        self._red_flags(d, profile, active, past, asked, in_session, said)
+        self._crisis_first(d, active)
         self._sticky(d, profile, active, denied)
         self._stretch_symptom(d, profile, findings)
         # Dizziness told as happening in a stretch is that stretch's STOP-STRETCH (IS2s), not the
         # PAR-Q+ history of dizzy spells (PQ2): only a repeat makes it a referral.
-        explained = STRETCH_EXPLAINS if "IS2s" in d.rule_ids else frozenset()
+        # A dizzy spell that keeps happening ("every time", "most classes") is PQ2 after all.
+        recurring = any(f.id == "recurring" and f.about_user_now for f in findings)
+        explained = STRETCH_EXPLAINS if "IS2s" in d.rule_ids and not recurring else frozenset()
         self._note_disclosures(profile, findings, today, explained)
         self._clearance(profile, findings)
         self._profile_outcomes(d, profile, today)
@@ -251,9 +262,11 @@ class Triage:
         profile.referrals = []
 
     # -- red flags -------------------------------------------------------------------------------
-    def _red_flags(self, d: Decision, profile: Profile, active, past, asked, in_session: bool) -> None:
+    def _red_flags(
+        self, d: Decision, profile: Profile, active, past, asked, in_session: bool, said=frozenset()
+    ) -> None:
         for rule in self.kb.red_flags.values():
-            if rule.session_only and not in_session:
+            if rule.session_only and not in_session or set(rule.unless) & said:
                 continue
             if _fires(rule, active):
                 self._raise(d, rule)
@@ -266,6 +279,24 @@ class Triage:
                 d.clarify = d.clarify or f"flag:{rule.id}"
             elif _fires(rule, active | past | asked):
                 d.asked_about.append(rule.id)
+
+    def _crisis_first(self, d: Decision, present) -> None:
+        """Someone hurting the user, or thoughts of harming themselves, with an injury from it:
+        the crisis answer comes first (it carries the emergency number for immediate danger).
+        Only over injury-type emergencies (falls, blows); chest pain or cauda equina stay first."""
+        if (
+            "RF11" in d.rule_ids
+            and d.outcome is Outcome.EMERGENCY
+            and set(d.rule_ids) & INJURY_EMERGENCIES
+            and not present & INJURY_SIGNS  # can't put weight on it, a leg turned out: the ambulance first
+        ):
+            if not (
+                set(d.rule_ids)
+                & {r.id for r in self.kb.red_flags.values() if r.outcome is Outcome.EMERGENCY} - INJURY_EMERGENCIES
+            ):
+                d.outcome = Outcome.CRISIS
+                crisis = self.kb.red_flags["RF11"].message
+                d.messages = [crisis] + [m for m in d.messages if m != crisis]
 
     def _raise(self, d: Decision, rule: RedFlag) -> None:
         self._escalate(d, rule.outcome, rule.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable, List
+from typing import Iterable, List, Tuple
 
 from connectors.render import BotMessage
 
@@ -53,10 +53,9 @@ def spoken_choices(titles: Iterable[str]) -> str:
     options: List[str] = [spoken_text(t).rstrip(".") for t in titles if t]
     if not options:
         return ""
-    end = "" if options[-1][-1:] in "?!" else "."  # "..., or What can you do?" without a "." after it
     if len(options) == 1:
-        return f"You can say: {options[0]}{end}"
-    return "You can say: " + ", ".join(options[:-1]) + f", or {options[-1]}{end}"
+        return f"You can say: {options[0]}."
+    return "You can say: " + ", ".join(options[:-1]) + f", or {options[-1]}."
 
 
 def spoken_message(message: BotMessage) -> str:
@@ -71,6 +70,72 @@ def _ordinal(n: int) -> str:
     return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"Number {n}"
 
 
+# -- Additions for voice channels that pace and prompt (the Alexa skill). The functions above
+# keep their behaviour; the local voice loop uses them as they are.
+
+# About 150 words a minute, Alexa's and espeak-ng's default rates: used to keep spoken cues
+# inside a timed hold instead of making it longer by the time it takes to say them.
+WORDS_PER_SECOND = 2.5
+_ASIDE = re.compile(r"\s*\(([^()]{1,60})\)")
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9\"'])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ALTERNATIVE_NUMBERS = re.compile(r"(\d)\s*/\s*(?=\d)(\d)")  # "call 999 / 112 / 911"
+_STRAY_COMMA = re.compile(r",(?=\s*[;:.?!])")  # left by an aside at the end of a clause
+_UNITS_AFTER = r"(?!\s*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|times|characters|words|steps|percent|%))"
+_PHONE_NUMBER = re.compile(
+    r"(?<![\w.])(?!(?:19|20)\d\d\b)(?:0\d+|\d{3,})(?:\s\d{3,})*" + _UNITS_AFTER + r"(?![\w,]*\d)"
+)
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+
+
+def spoken_sentences(text: str) -> List[str]:
+    """`spoken_text` cut into sentences, one instruction each, for a renderer that marks them
+    up (SSML <s>) or reprompts with the last question. Asides in brackets are said as asides:
+    "from 0 (awful) to 10 (great)" becomes "from 0, awful, to 10, great" (brackets are silent)."""
+    text = _ASIDE.sub(lambda m: f", {m.group(1).strip()},", _CONTROL.sub(" ", text or ""))
+    sentences: List[str] = []
+    for line in text.splitlines():  # a line is at least one sentence: "Here's what I'd suggest:"
+        spoken = _ALTERNATIVE_NUMBERS.sub(r"\1, or \2", spoken_text(line))
+        spoken = _STRAY_COMMA.sub("", re.sub(r",\s*,", ",", spoken).replace("...,", "..."))
+        sentences += [s.strip() for s in _SENTENCE_END.split(spoken) if s.strip()]
+    return sentences
+
+
+def phone_number_spans(sentence: str) -> List[Tuple[str, bool]]:
+    """The sentence in pieces, True for numbers to say digit by digit ("999", "116 123", "000")
+    rather than as amounts ("nine hundred and ninety-nine"); amounts with a unit stay amounts."""
+    pieces: List[Tuple[str, bool]] = []
+    last = 0
+    for match in _PHONE_NUMBER.finditer(sentence):
+        pieces += [(sentence[last : match.start()], False), (match.group(0), True)]
+        last = match.end()
+    pieces.append((sentence[last:], False))
+    return [(text, is_phone) for text, is_phone in pieces if text]
+
+
+def normalised(text: str) -> str:
+    """What a phrase sounds like, for comparing what someone said with a choice: lower case,
+    no punctuation or apostrophes, number words as digits ("Seven." == "7")."""
+    words = re.sub(r"[^\w\s]", "", (text or "").lower().replace("\u2019", "'").replace("'", "")).split()
+    return " ".join(_NUMBER_WORDS.get(w, w) for w in words)
+
+
+def choice_list(titles: Iterable[str]) -> str:
+    """'a, b, or c' from button titles, without their end punctuation ("What can you do?")."""
+    options = [spoken_text(t).rstrip(".?!") for t in titles if t and t.strip()]
+    options = [o for o in options if o]
+    if len(options) <= 1:
+        return options[0] if options else ""
+    if len(options) == 2:
+        return f"{options[0]}, or {options[1]}"
+    return ", ".join(options[:-1]) + f", or {options[-1]}"
+
+
+def speaking_seconds(text: str) -> float:
+    """Roughly how long saying `text` takes."""
+    return len(text.split()) / WORDS_PER_SECOND
+
+
 # -- SSML, for voice channels that speak it (the local voice loop: espeak-ng -m) -----------------
 # Written replies point at the screen ("Tap the one that fits"); a listener has no buttons.
 _SCREEN_WORDS = [
@@ -79,10 +144,8 @@ _SCREEN_WORDS = [
     (re.compile(r"\btap\b"), "say"),
     (re.compile(r"\b[Cc]lick\b"), "say"),
 ]
-# Phone numbers are said digit by digit: espeak-ng read "call 999" as "nine hundred and ninety
-# nine". In the coach's texts, numbers of three digits or more are phone or text numbers (holds
-# and ratings have two); "111.nhs.uk" becomes "1 1 1 dot nhs dot uk".
-_PHONE_NUMBER = re.compile(r"\b\d{3,}\b")
+# Phone numbers are said digit by digit (phone_number_spans): espeak-ng read "call 999" as "nine
+# hundred and ninety nine". A web address is said with its dots: "1 1 1 dot nhs dot uk".
 _WEB_DOT = re.compile(r"(?<=\w)\.(?=(?:[a-z]{2,}|nhs)\b)")
 CHOICES_PAUSE_MS = 800  # a breath before "You can say: ..." (espeak-ng adds about 0.4 s to its own sentence gap)
 
@@ -92,9 +155,28 @@ def listener_text(text: str) -> str:
     "call 999" -> "call 9 9 9"."""
     for pattern, replacement in _SCREEN_WORDS:
         text = pattern.sub(replacement, text or "")
-    text = _WEB_DOT.sub(" dot ", text)
-    text = _PHONE_NUMBER.sub(lambda m: " ".join(m.group(0)), text)
-    return spoken_text(text)
+    spoken = spoken_text(_WEB_DOT.sub(" dot ", text))
+    return "".join(
+        ", ".join(" ".join(group) for group in piece.split()) if is_phone else piece
+        for piece, is_phone in phone_number_spans(spoken)
+    )
+
+
+def listener_choices(titles: Iterable[str]) -> str:
+    """'You can say: Yes, No, or What can you do?' (no "?." at the end, unlike spoken_choices)."""
+    titles = list(titles)
+    listed = choice_list(titles)
+    if not listed:
+        return ""
+    last = spoken_text(titles[-1]).rstrip(".")
+    return f"You can say: {listed}{'?' if last.endswith('?') else '.'}"
+
+
+def listener_message(message: BotMessage) -> str:
+    """A whole bot message for someone who hears but cannot see: its text, then its choices."""
+    return " ".join(
+        p for p in (listener_text(message.text or ""), listener_choices(b.title for b in message.buttons)) if p
+    )
 
 
 def ssml_escape(text: str) -> str:
@@ -104,7 +186,7 @@ def ssml_escape(text: str) -> str:
 def ssml_message(message: BotMessage, choices_pause_ms: int = CHOICES_PAUSE_MS) -> str:
     """A whole bot message as SSML: its text, a pause, then the answers it expects."""
     parts = [ssml_escape(listener_text(message.text or ""))]
-    choices = spoken_choices(b.title for b in message.buttons)
+    choices = listener_choices(b.title for b in message.buttons)
     if choices:
         parts.append(f'<break time="{int(choices_pause_ms)}ms"/>{ssml_escape(choices)}')
     return "<speak>" + " ".join(p for p in parts if p) + "</speak>"

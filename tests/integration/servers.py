@@ -45,7 +45,9 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 
 class Servers:
-    def __init__(self, workdir: Path, database_url: str, endpoints: Optional[str] = None):
+    def __init__(
+        self, workdir: Path, database_url: str, endpoints: Optional[str] = None, env: Optional[Dict[str, str]] = None
+    ):
         self.workdir = workdir
         self.rasa_port = free_port()
         self.actions_port = free_port()
@@ -59,6 +61,10 @@ class Servers:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # Sessions run 50x faster with the real reminder machinery (30 s hold = 0.6 s).
             "COACH_TIME_SCALE": os.environ.get("COACH_TIME_SCALE", "0.02"),
+            # credentials.yml names these; unset, Rasa would refuse to start. Empty: Alexa is off.
+            "ALEXA_SKILL_ID": os.environ.get("ALEXA_SKILL_ID", ""),
+            "ALEXA_VERIFY": os.environ.get("ALEXA_VERIFY", ""),
+            **(env or {}),
         }
         self.endpoints = endpoints or self._default_endpoints()
         self.processes: List[subprocess.Popen] = []
@@ -127,8 +133,9 @@ class Servers:
 
 
 @contextmanager
-def running(workdir: Path, database_url: str) -> Iterator[Servers]:
-    servers = Servers(workdir, database_url)
+def running(workdir: Path, database_url: str, env: Optional[Dict[str, str]] = None) -> Iterator[Servers]:
+    """Both servers for a `with` block; `env` adds or overrides variables (a channel's settings)."""
+    servers = Servers(workdir, database_url, env=env)
     try:
         servers.start_actions()
         servers.start_rasa()

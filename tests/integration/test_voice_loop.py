@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from connectors.render.speech import spoken_message
+from connectors.render.speech import listener_message
 from tests.integration.servers import ROOT, free_port
 from tests.integration.test_session_pacing import screened
 from tests.voice_support import espeak_seconds, needs_speech_tools, synthesise
@@ -90,7 +90,7 @@ async def test_a_limitation_is_read_back_and_a_lost_negation_never_sent(servers,
 
     spoken = [s.text for s in voice.spoken]
     assert spoken[:4] == [misheard.said, wrong.said, misheard.said, clear.said]
-    assert spoken[-1] == spoken_message(recommendation) and "because you said you can't kneel" in spoken[-1]
+    assert spoken[-1] == listener_message(recommendation) and "because you said you can't kneel" in spoken[-1]
     reply = voice.spoken[-1]
     assert reply.wav.is_file()
     assert reply.seconds == pytest.approx(espeak_seconds(tmp_path, reply.ssml, ssml=True), rel=0.02)
@@ -128,7 +128,7 @@ async def test_a_paced_session_is_spoken_in_order_and_pause_stops_it(servers, vo
     late = [m.custom for m in messages(voice, "session_step", since=paused_at + 0.001)]
     assert not late, f"cues after the pause: {late}"
     spoken_steps = [s.text for s in voice.spoken if s.kind == "session_step"]
-    assert spoken_steps == [spoken_message(m) for m in steps]  # every cue, in the order it came
+    assert spoken_steps == [listener_message(m) for m in steps]  # every cue, in the order it came
     assert spoken_steps[-1].startswith("Paused.")
 
 
@@ -141,7 +141,7 @@ async def test_a_red_flag_mid_session_is_answered_with_the_emergency_wording_fir
     emergency_at, emergency = await wait_for(voice, lambda m: (m.custom or {}).get("urgency") == "emergency")
     await voice.idle(settle=1.0)
     after = [s for s in voice.spoken if s.at >= emergency_at]
-    assert after and after[0].text == spoken_message(emergency), [s.text[:40] for s in after]
+    assert after and after[0].text == listener_message(emergency), [s.text[:40] for s in after]
     assert "emergency" in after[0].text.lower()
     assert not [s for s in after[1:] if s.kind == "session_step" and "Halfway" in s.text]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectors.render import BotMessage, Button
-from connectors.render.speech import spoken_message, ssml_message
+from connectors.render.speech import listener_message, ssml_message
 from tests.voice_support import espeak_seconds, needs_speech_tools, sox, synthesise
 from voice.audio import AudioError, Microphone, read_wav
 from voice.confirm import READ_BACK, SafetyCheck
@@ -99,19 +99,19 @@ def test_silence_noise_and_empty_audio(recogniser, tmp_path):
 def test_spoken_reply_lasts_as_long_as_espeak_takes_to_say_it(tmp_path):
     speaker = Speaker(tmp_path / "out", play=False)
     plain = BotMessage(text="Hold for 30 s. Breathe slowly.")
-    spoken = asyncio.run(speaker.say(spoken_message(plain), ssml_message(plain), "session_step"))
+    spoken = asyncio.run(speaker.say(listener_message(plain), ssml_message(plain), "session_step"))
     reference = espeak_seconds(tmp_path, "Hold for 30 seconds. Breathe slowly.")
     assert spoken.wav.is_file() and abs(spoken.seconds - reference) <= 0.1 * reference
     assert wav_seconds(spoken.wav) == pytest.approx(spoken.seconds)
     asked = BotMessage(
         text="Is kneeling painful or difficult for you?", buttons=[Button("Yes", "/affirm"), Button("No", "/deny")]
     )
-    with_break = asyncio.run(speaker.say(spoken_message(asked), ssml_message(asked), "screening_question"))
-    without_break = espeak_seconds(tmp_path, spoken_message(asked))
+    with_break = asyncio.run(speaker.say(listener_message(asked), ssml_message(asked), "screening_question"))
+    without_break = espeak_seconds(tmp_path, listener_message(asked))
     # The 800 ms pause before "You can say" replaces espeak-ng's own ~0.4 s gap after the question.
     assert without_break + 0.3 <= with_break.seconds <= without_break + 0.8
     longer = asyncio.run(
-        speaker.say(spoken_message(asked), ssml_message(asked, choices_pause_ms=2000), "screening_question")
+        speaker.say(listener_message(asked), ssml_message(asked, choices_pause_ms=2000), "screening_question")
     )
     assert longer.seconds - with_break.seconds == pytest.approx(1.2, abs=0.15)
     transcript = (tmp_path / "out" / "transcript.txt").read_text().splitlines()

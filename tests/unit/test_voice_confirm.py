@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from connectors.render import BotMessage, Button
-from connectors.render.speech import listener_text, spoken_choices, spoken_message, ssml_message, ssml_text
+from connectors.render.speech import (
+    listener_choices,
+    listener_message,
+    listener_text,
+    spoken_choices,
+    ssml_message,
+    ssml_text,
+)
 from voice.confirm import READ_BACK, SEND, SafetyCheck, read_back, second_person
 from voice.grammars import build
 from voice.listening import ANSWER, CHOICES, FREE_SPEECH, IN_SESSION, Expectation, expectation_after
@@ -104,8 +111,8 @@ def test_what_to_listen_for_follows_the_last_payload():
 
 def test_speech_for_a_listener():
     assert listener_text('Tap the one that fits, or "None of these".') == 'Say the one that fits, or "None of these".'
-    assert spoken_choices(["Yes", "What can you do?"]) == "You can say: Yes, or What can you do?"
-    assert spoken_choices(["Yes", "No"]) == "You can say: Yes, or No."  # unchanged for everyone else
+    assert listener_choices(["Yes", "What can you do?"]) == "You can say: Yes, or What can you do?"
+    assert listener_choices(["Yes", "No"]) == spoken_choices(["Yes", "No"]) == "You can say: Yes, or No."
     ssml = ssml_message(YES_NO_QUESTION)
     assert (
         ssml.startswith("<speak>Is kneeling painful")
@@ -113,7 +120,7 @@ def test_speech_for_a_listener():
     )
     assert ssml_text("Go to A&E if 3 < 5") == "<speak>Go to A and E if 3 &lt; 5.</speak>"
     assert (
-        spoken_message(YES_NO_QUESTION)
+        listener_message(YES_NO_QUESTION)
         == "Is kneeling painful or difficult for you? You can say: Yes, No, or Not sure."
     )
     emergency = "Please call 999 (UK), 112 (Europe) or 000 (Australia). NHS 111 or 111.nhs.uk. Hold 30 s."
