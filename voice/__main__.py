@@ -98,7 +98,8 @@ async def _wav_files(loop: VoiceLoop, items: List[str], settle: float) -> None:
             await loop.hear(read_wav(Path(item)))
         except AudioError as error:
             await loop.say_own(str(error))
-        await loop.idle(settle=settle)
+        # A paced session never falls quiet (a cue every few seconds): don't wait for it to end.
+        await loop.idle(settle=settle, timeout=max(8.0, 4 * settle))
 
 
 async def _typed(loop: VoiceLoop) -> None:
