@@ -9,7 +9,7 @@ kneel. Is that right?") and sends it only on "yes"; on "no" it asks again.
 
 What is read back:
 - every answer to a screening question (yes/no, the options of a clarifying question, "none
-  of these" on the red-flag checklist);
+  of these" on the red-flag checklist; a red flag picked from the checklist is an alarm);
 - free speech naming something the coach's safety detector listens for: words of the
   conditions, limitations and symptoms in knowledge/ (voice/grammars.py builds the list).
 
@@ -32,6 +32,7 @@ from voice.listening import ANSWER, Expectation
 from voice.recogniser import SESSION, Heard
 
 SEND = "send"
+RED_FLAG_CHECK = "red_flag_check"  # the checklist's screening_question id (docs/api.md)
 READ_BACK = "read_back"
 NEGATIONS = {
     "no", "not", "never", "none", "nothing", "without", "neither", "nor", "don't", "doesn't", "didn't",
@@ -74,6 +75,8 @@ class SafetyCheck:
     def decide(self, heard: Heard, expectation: Expectation) -> Decision:
         if self.is_alarm(heard.text):
             return Decision(SEND, "alarm: never delayed")
+        if expectation.question_id == RED_FLAG_CHECK and not NEGATIONS & set(heard.text.split()):
+            return Decision(SEND, "alarm: a red flag picked from the checklist")  # "none of these" is read back
         if expectation.kind == ANSWER:
             return Decision(READ_BACK, "screening answer")
         if heard.search == SESSION:

@@ -107,6 +107,15 @@ def test_what_to_listen_for_follows_the_last_payload():
         and not answer.yes_no
         and answer.button_for("none of these").payload == "No, none of these"
     )
+    assert answer.question_id == "red_flag_check"
+
+
+def test_the_red_flag_checklist_sends_a_red_flag_at_once_and_checks_none(check):
+    checklist = Expectation(
+        ANSWER, options=["Thoughts of harming myself", "None of these"], question_id="red_flag_check"
+    )
+    assert check.decide(heard("thoughts of harming myself", "options_x"), checklist).reason.startswith("alarm")
+    assert check.decide(heard("none of these", "options_x"), checklist).action == READ_BACK
 
 
 def test_speech_for_a_listener():
