@@ -256,13 +256,13 @@ class Conversation:
         self._carry_on(ctx)
 
     def _apply_update(self, ctx: TurnContext, question_id: str, answer: str) -> None:
-        key = question_id.partition(":")[2]
-        label = questions.update_label(ctx.kb, key) or key
+        keys = question_id.partition(":")[2].split("+")
         if answer == "yes":
-            ctx.coach.forget(ctx.sender, key)
-            ctx.say(ctx.words("update_done", what=label))
+            for key in keys:
+                ctx.coach.forget(ctx.sender, key)
+            ctx.say(ctx.words("update_done"))
         else:
-            ctx.say(ctx.words("update_kept", what=label))
+            ctx.say(ctx.words("update_kept"))
         self._carry_on(ctx)
 
     def _after_stop_or_question(self, ctx: TurnContext) -> None:
@@ -316,6 +316,11 @@ class Conversation:
                 state.goal = Goal(turn.intent, dict(turn.entities))
             coaching.say_safety(ctx)
             self._ask(ctx, decision.clarify)
+            return
+        if decision.updates and (waiting is None or not waiting.id.startswith("update:")):
+            if turn.intent in GOALS:
+                state.goal = Goal(turn.intent, dict(turn.entities))
+            self._ask(ctx, "update:" + "+".join(decision.updates))
             return
         if turn.intent == ALERT_INTENT and not decision.rule_ids:
             if self._could_be_red_flag(turn, ctx.coach.triage.red_flag_vocabulary):

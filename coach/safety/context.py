@@ -212,6 +212,11 @@ HYPOTHETICAL_PHRASES = (
     ("can", "this"),
     ("could", "this"),
     ("will", "this"),
+    ("what", "would"),
+    ("would", "you", "tell"),
+    ("just", "curious"),
+    ("what", "do", "you", "do", "if"),
+    ("how", "do", "you", "handle"),
 )
 
 # How many: shared with the time phrases; "some" and "many" only mean an amount here.

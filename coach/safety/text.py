@@ -24,8 +24,18 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 _REPEATS = re.compile(r"(\w)\1{2,}")  # "sooooo" -> "soo", "painnnn" -> "painn"
 
 
+# Emoji people use for body parts and functions, read as the words they stand for.
+_EMOJI_WORDS = {
+    "\U0001F351": " bum ", "\U0001F346": " penis ", "\U0001F6BD": " toilet ", "\U0001F4A9": " poo ",
+    "\U0001F525": " burning ", "\U0001F9B5": " leg ", "\U0001F9B6": " foot ", "\U0001FA78": " blood ",
+    "\U0001F922": " sick ", "\U0001F92E": " sick ", "\U0001F635": " dizzy ", "\U0001F4AB": " dizzy ",
+    "\U0001F912": " fever ", "\U0001F915": " hurt ", "\U0001F62D": " crying ", "\U0001F48A": " pills ",
+}  # fmt: skip
+_EMOJI = str.maketrans(_EMOJI_WORDS)
+
+
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "")[:MAX_CHARS].translate(_QUOTES).lower()
+    text = unicodedata.normalize("NFKC", text or "")[:MAX_CHARS].translate(_QUOTES).translate(_EMOJI).lower()
     text = _REPEATS.sub(r"\1\1", text)
     # Apostrophe-less contractions people type on phones.
     text = re.sub(r"\b(can|don|didn|doesn|isn|wasn|haven|hasn|won|couldn|shouldn|wouldn|aren)t\b", r"\1't", text)
