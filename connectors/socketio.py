@@ -27,6 +27,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+import rasa_fixes  # noqa: F401  (applied wherever our channels load)
+
 logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_MESSAGE_CHARS = 2000
