@@ -34,7 +34,8 @@ PAST_AFTER_DAYS = 42
 CLEARANCE = "clinician_clearance"
 STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
 INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
-GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition"})
+# A fresh injury, a flare of an old one, or a known condition such as Parkinson's.
+GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition", "acute_onset", "familiar_pain"})
 NERVE_SIGNS = frozenset({"tingling_numbness", "leg_weakness", "foot_drop", "both_legs_symptoms", "spreading_numbness"})
 THEIR_WORDS = frozenset(
     {"her", "him", "his", "she", "he", "their", "them", "they", "client", "clients", "student", "students", "patient",
@@ -181,9 +182,7 @@ class Triage:
         denied = {f.id for f in findings if f.kind == "concept" and f.negated and not f.third_party}
         # A changed walk explained by what the message itself says (a fresh injury, a known
         # condition such as Parkinson's) is that, not a new nerve problem (RF2).
-        if any(f.kind == "condition" and f.id in GAIT_EXPLAINED_BY and not f.negated for f in findings) and not (
-            active & NERVE_SIGNS
-        ):
+        if any(f.id in GAIT_EXPLAINED_BY and not f.negated for f in findings) and not (active & NERVE_SIGNS):
             active.discard("walking_change")
 
         said = {f.id for f in findings if f.about_user_now and not f.resolved}
