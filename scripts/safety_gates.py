@@ -36,7 +36,7 @@ def figures_as_gate(figures: Figures) -> Dict[str, int]:
 
 
 def set_files():
-    return sorted(REAL.glob("tuning_r*.yml")) + sorted(REAL.glob("blind_r*.yml"))
+    return sorted(REAL.glob("tuning_r*.yml")) + sorted(REAL.glob("opened_r*.yml")) + sorted(REAL.glob("blind_r*.yml"))
 
 
 def read_gates() -> Dict:

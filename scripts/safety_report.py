@@ -7,6 +7,7 @@ Sets:
   blind-2026   tests/safety/blind_cases.yml: written apart from the rules in an earlier round
   real-tuning  tests/safety/real/tuning_r*.yml: real people's messages, the half we learn from
   real-blind   tests/safety/real/blind_r*.yml: real people's messages nobody reads; totals only
+  real-opened  tests/safety/real/opened_r*.yml: blind halves of past rounds, measured once, then opened
 --rest runs the messages through the real Rasa and action servers over REST, each as a new
 user's first message. --misses lists the failures (refused for blind sets: their words are
 not for reading while the rules change).
@@ -33,6 +34,7 @@ SETS = {
     "blind-2026": [ROOT / "tests" / "safety" / "blind_cases.yml"],
     "real-tuning": sorted(REAL.glob("tuning_r*.yml")),
     "real-blind": sorted(REAL.glob("blind_r*.yml")),
+    "real-opened": sorted(REAL.glob("opened_r*.yml")),
 }
 
 

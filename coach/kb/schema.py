@@ -245,6 +245,13 @@ class Concept(Strict):
     self_reference: bool = False
     # Too vague to decide on and too close to a red flag to let pass: ask the red-flag checklist.
     asks_checklist: bool = False
+    # A risk that counts whoever it is told of and however it is put: "a family history of clots",
+    # "I knew the pill raises the risk of clots". Only a denial ("no history of clots") cancels it.
+    risk_factor: bool = False
+    # An emergency only while it is happening: told as this many days old or more, or as already
+    # checked by a clinician ("I fainted two days ago", "my GP ran tests after my faint"), it is
+    # history (the PAR-Q+ question), not a reason to call an ambulance now.
+    history_after_days: Optional[float] = Field(default=None, gt=0)
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

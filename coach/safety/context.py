@@ -197,7 +197,7 @@ REPORTING_VERBS = {
     "believe",
     "call",
 }
-HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether"}
+HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether", "theory", "theories"}
 HYPOTHETICAL_PHRASES = (
     ("what", "happen"),
     ("signs", "of"),
@@ -389,6 +389,8 @@ def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
         if lemma in NEGATION_CUES or doc[i].lower_ == "n't":
             if _negates_wellbeing(doc, i):
                 continue  # "wasn't feeling too good - tired and fluey": the unwellness is affirmed
+            if any(t.lower_ == "why" for t in doc[max(left, i - 3) : i]):
+                continue  # "why can I not do my cardiac rehab on my own?" asks about it, has it
             nxt = doc[i + 1].lemma_.lower() if i + 1 < len(doc) else ""
             nxt2 = doc[i + 2].lemma_.lower() if i + 2 < len(doc) else ""
             if nxt in PSEUDO_NEGATION_NEXT or nxt2 in PSEUDO_NEGATION_NEXT and nxt in {"be", "really", "even", "a"}:
@@ -405,6 +407,30 @@ CHECKED = re.compile(
     r"no (fractures?|breaks?|broken bones?)|nothing (was )?broken|didn'?t break anything|wasn'?t broken|"
     r"ruled out a (fracture|break)|(doctor|gp|a&e|er|hospital) said (it was|it's) (fine|ok|okay|nothing))\b"
 )
+
+
+# A faint or a tight chest told as a pattern or as being looked into, not as happening now:
+# "I sometimes get a tight chest walking uphill, it goes when I stop", "fainted twice this year,
+# the doctors are still looking into it" (PAR-Q+ questions, not RF4's emergency).
+TOLD_AS_HISTORY = re.compile(
+    r"\b(sometimes|occasionally|now and then|every so often|from time to time|twice|three times|a few times|"
+    r"several times|couple of times|once before|when i (walk|go|climb) (uphill|up hill|up the stairs|upstairs)|"
+    r"goes (off |away )?when i stop|settles when i (stop|rest)|"
+    r"(doctors?|docs|gp|cardiologist|neurologist|consultant)( are| is)?( still)? (looking into|investigating|"
+    r"running tests|doing tests)|being investigated|under investigation|"
+    r"not (got|having|feeling) it (now|right now|at the moment)|(fine|ok|okay) (right )?now)\b"
+)
+HAPPENING_NOW = re.compile(r"\b(right now|at the moment|as we speak|just now)\b(?! though)")
+
+
+def told_as_history(doc: Doc, start: int, end: int) -> bool:
+    left, right = sentence_bounds(doc, start, end)
+    sentence = doc[left:right].text.lower()
+    following = doc[right : min(len(doc), right + 40)].text.lower()  # "... Not got it now though."
+    said = sentence + " " + following
+    if not TOLD_AS_HISTORY.search(said):
+        return False
+    return not (HAPPENING_NOW.search(sentence) and not re.search(r"\b(not|fine|ok|okay)\b[^.]*\b(right now|at the moment)", said))
 
 
 def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
@@ -438,6 +464,11 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
     belongs to the person the message was last about ("My mum is 80. Bad hip, arthritis.")."""
     if any(t.lower_ in FIRST_PERSON_OBJECTS for t in doc[end : min(right, end + 3)]):
         return False
+    # "my elderly mother", "our pregnant daughter": the word describes the person named after it.
+    if start > 0 and doc[start - 1].lower_ in POSSESSIVES:
+        following = [t.lower_ for t in doc[end : min(right, end + 2)]]
+        if any(w in THIRD_PARTY and w not in PRONOUNS_ONLY for w in following):
+            return True
     for i in range(start - 1, -1, -1):
         word = doc[i].lower_
         if word in FIRST_PERSON:
@@ -456,6 +487,7 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
 
 
 PRONOUNS_ONLY = {"he", "she", "they", "his", "her", "their", "him"}
+POSSESSIVES = {"my", "our", "his", "her", "their"}
 
 
 def _reported_to_user(doc: Doc, i: int) -> bool:
@@ -488,6 +520,7 @@ FUTURE_BEFORE = (
     ("hope", "to", "have"), ("consider",), ("considering",), ("prevent",), ("avoid",), ("delay",), ("put", "off"),
     ("recommend",), ("recommended",), ("suggest",), ("candidate", "for"), ("need", "a"), ("need", "an"),
     ("need", "to", "have"), ("before", "my"), ("ahead", "of"), ("prior", "to"), ("pre",), ("pre-op",), ("prehab",),
+    ("go", "in", "to", "get"), ("go", "in", "for"), ("down", "the", "line"), ("want", "to", "avoid"),
 )  # fmt: skip
 FUTURE_AFTER = {"tomorrow", "soon", "upcoming"}
 FUTURE_AFTER_PAIRS = {("next", "week"), ("next", "month"), ("next", "year"), ("coming", "up"), ("in", "the", "new")}
@@ -556,8 +589,16 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
         unit = lemma.rstrip("s") if lemma not in UNIT_DAYS else lemma
         if unit in UNIT_DAYS:
             amount = _amount_before(tokens, i)
+            window_start = _window_start(tokens, i)
+            if window_start is not None:
+                # "twice in the last few months", "within the past year": some time inside that window,
+                # perhaps lately; read as recent (at most a month), the cautious side for every rule.
+                plural = tokens[i] != unit and tokens[i].endswith("s")
+                return min((amount or (2.0 if plural else 1.0)) * UNIT_DAYS[unit] / 2, WINDOW_RECENT_DAYS)
             if _is_duration(tokens, i):
                 continue  # "for 3 years", "over the last few months", "28 weeks pregnant": ongoing, not past
+            if amount is not None and tokens[i + 1 : i + 2] == ["old"] and BABY_WORDS & set(tokens[max(0, i - 5) : i]):
+                return amount * UNIT_DAYS[unit]  # "the baby is 3 weeks old": the birth was 3 weeks ago
             following = tokens[i + 1] if i + 1 < len(tokens) else ""
             if amount is None and following.isdigit() and unit in ("day", "week") and tokens[i] == unit:
                 return float(following) * UNIT_DAYS[unit]  # "week 3" after an operation, "day 10 post-op"
@@ -601,6 +642,21 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
             if strict and tokens[i] in ("now", "currently"):
                 continue
             return float(RELATIVE_DAYS[tokens[i]])
+    return None
+
+
+WINDOW_RECENT_DAYS = 30.0
+BABY_WORDS = {"baby", "newborn", "son", "daughter", "twins", "little", "one"}
+
+
+def _window_start(tokens, i: int) -> Optional[int]:
+    """Where "in the last few months" / "within the past 2 weeks" begins, if the unit ends one."""
+    for j in range(i - 1, max(-1, i - 5), -1):
+        if tokens[j] in {"last", "past"}:
+            lead = tokens[max(0, j - 2) : j]
+            if lead in (["in", "the"], ["within", "the"]):
+                return j - 2
+            return None
     return None
 
 

@@ -35,6 +35,11 @@ SYSTEMIC_WARNINGS = frozenset(
 )
 # A plain "it hurts" counts only in the very sentence that names the stretch.
 SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
+PLAIN_PAIN_EXPLAINED_BY = frozenset(
+    {("condition", "osteoarthritis"), ("condition", "knee_pain"), ("concept", "familiar_pain")}
+)
+PINCH_EXPLAINED_BY = ("condition", "hip_impingement")
+PINCH_WORDS = frozenset({"sharp", "pinch", "pinches", "pinched", "pinching", "sharp pain"})
 NERVE_SIGNS = frozenset(
     {"tingling_numbness", "leg_weakness", "foot_drop", "both_legs_symptoms", "spreading_numbness", "saddle_numbness",
      "legs_giving_way", "rapid_weakness"}
@@ -92,6 +97,7 @@ class Detector:
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
         self.injuries = {c.id for c in kb.concepts.values() if c.injury}
         self.self_reference = {c.id for c in kb.concepts.values() if c.self_reference}
+        self.episodes_now = {c.id for c in kb.concepts.values() if c.history_after_days}
         self.durations = {c.id: c.from_duration for c in kb.concepts.values() if c.from_duration}
         vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().lstrip(EXACT).split()}
         vocabulary |= {stem for stem, _ in self.procedure_stems}
@@ -124,9 +130,13 @@ class Detector:
             c = ctx.read(doc, start, end, today)
             if kind == "concept" and ident in self.self_reference:
                 c = ctx.Context(negated=c.negated, days_ago=c.days_ago)  # "my hips": the user's, whoever came before
-            if kind == "concept" and ident in self.injuries and not c.resolved and ctx.checked_since(doc, start, end):
+            checkable = ident in self.injuries or ident in self.episodes_now
+            if kind == "concept" and checkable and not c.resolved and ctx.checked_since(doc, start, end):
                 c = ctx.with_resolved(c)  # already assessed: RF3's exception asks instead of sending to A&E
-            if kind == "condition" and ident in self.timed_conditions and c.days_ago is None:
+            if kind == "concept" and ident in self.episodes_now and not c.resolved and ctx.told_as_history(doc, start, end):
+                c = ctx.with_resolved(c)  # a pattern or something being looked into: asked about, not 999
+            timed = ident in self.timed_conditions if kind == "condition" else ident in self.episodes_now
+            if timed and c.days_ago is None:
                 c = ctx.with_days_ago(c, ctx.days_ago_nearby(doc, start, end, today))
             terms = combos.get((label, start, end))
             if terms and not c.negated:
@@ -153,8 +163,9 @@ class Detector:
 
     def _implied(self, findings: List[Finding]) -> List[Finding]:
         """A concept that stands for a condition ("my physio said no stretching yet" -> PQ5)."""
+        # A faint told as history still stands for the PAR-Q+ dizziness question (PQ2).
         return [
-            replace(f, kind="condition", id=self.implies[f.id])
+            replace(f, kind="condition", id=self.implies[f.id], resolved=f.resolved and f.id not in self.episodes_now)
             for f in findings
             if f.kind == "concept" and f.id in self.implies
         ]
@@ -198,6 +209,13 @@ class Detector:
         if not where:
             return []
         scenes = {_sentence_of(starts, f.start) for f in where}
+        # A plain "it hurts" in a message about known arthritis, knee trouble or a familiar pain is
+        # that condition (its own exclusions, CI5/CI18), not a stretch to stop; sharp, pinching or
+        # shooting pain still is.
+        explained = any(f.about_user_now and (f.kind, f.id) in PLAIN_PAIN_EXPLAINED_BY for f in findings)
+        # A pinch at the front of the hip in deep bending is how impingement (FAI) shows itself:
+        # CI10 leaves those stretches out; it is not a new warning.
+        pinch_explained = any(f.about_user_now and (f.kind, f.id) == PINCH_EXPLAINED_BY for f in findings)
         found = []
         for concept, symptoms in (
             ("stretch_local_symptom", LOCAL_WARNINGS),
@@ -210,6 +228,8 @@ class Detector:
                     if (f.kind, f.id) in symptoms
                     and f.about_user_now
                     and not f.resolved
+                    and not (explained and (f.kind, f.id) in SAME_SENTENCE_ONLY)
+                    and not (pinch_explained and (f.id == "sharp_pain" or f.text.lower() in PINCH_WORDS))
                     and _near(_sentence_of(starts, f.start), scenes, wide=(f.kind, f.id) not in SAME_SENTENCE_ONLY)
                 ),
                 None,
@@ -296,6 +316,7 @@ _AGE = re.compile(
     r"km|kms|miles?|minutes?|mins?|hours?|hrs?|cm|ft|feet|inches|%|x\b|times))"
     r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)"
 )
+_EARLIER_AGE = re.compile(r"\b(?:when i was|since i was|at the age of|from the age of|as a|back when i was|until i was)\s*$")
 OLDER_ADULT_AGE = 65
 AGE_50 = 50  # first-ever back pain over ~50 is an RF7 risk modifier (combined, never alone)
 MINOR_AGE = 16
@@ -316,6 +337,8 @@ def _pregnancy_weeks(text: str) -> Iterable[Finding]:
 def _age_findings(text: str) -> Iterable[Finding]:
     """Age is a risk modifier (RF7, RF8, PQ7): a number, so it is read here, not from phrases."""
     for match in _AGE.finditer(text):
+        if _EARLIER_AGE.search(text[max(0, match.start() - 30) : match.start()]):
+            continue  # "I started lifting when I was 13 years old": an age then, not now
         age = int(match.group(1) or match.group(2))
         if AGE_50 <= age <= 110:
             yield Finding("concept", "age_50_plus", match.group(0), start=match.start(), end=match.end())

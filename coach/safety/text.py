@@ -55,6 +55,7 @@ def normalise(text: str) -> str:
     # Apostrophe-less contractions people type on phones.
     text = re.sub(r"\b(can|don|didn|doesn|isn|wasn|haven|hasn|won|couldn|shouldn|wouldn|aren)t\b", r"\1't", text)
     text = re.sub(r"\bcant\b", "can't", text)
+    text = re.sub(r"(?<=[a-z])/(?=[a-z])", " / ", text)  # "bladder routine/control": two words, not one
     text = _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0)], text)
     text = _ME_FOR_MY.sub(r"my \1", text)  # "had me knee done", "me back's gone"
     text = re.sub(r"\bim\b", "i'm", text)

@@ -40,8 +40,12 @@ NERVE_SIGNS = frozenset({"tingling_numbness", "leg_weakness", "foot_drop", "both
 THEIR_WORDS = frozenset(
     {"her", "him", "his", "she", "he", "their", "them", "they", "client", "clients", "student", "students", "patient",
      "patients", "mum", "mom", "dad", "husband", "wife", "partner", "son", "daughter", "kids", "children", "parents",
-     "friend", "friends", "members"}
+     "friend", "friends", "members", "mother", "father", "grandmother", "grandfather", "nan", "gran", "granny",
+     "brother", "sister", "boyfriend", "girlfriend", "aunt", "uncle", "neighbour", "neighbor"}
 )  # fmt: skip
+SCREENING_SOMEONE = "third_party_screening"
+RECOVERING = "still_recovering"
+RECENT_DAYS = 30.0  # what "recent" means when the user says so without a date (the CLARIFY button too)
 INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
@@ -152,6 +156,8 @@ class Triage:
         )
         # Vague words close to a red flag ("a bit off down there"): the checklist is asked first.
         self.checklist_triggers = frozenset(c.id for c in kb.concepts.values() if c.asks_checklist)
+        self.risk_factors = frozenset(c.id for c in kb.concepts.values() if c.risk_factor)
+        self.history_after = {c.id: c.history_after_days for c in kb.concepts.values() if c.history_after_days}
 
     @property
     def detector(self) -> Detector:
@@ -176,8 +182,11 @@ class Triage:
         d = Decision()
         if self._about_someone_else(d, findings, in_session):
             return d, profile  # nothing of it becomes the user's profile
-        active = {f.id for f in findings if f.kind == "concept" and _current(f)}
-        past = {f.id for f in findings if f.kind == "concept" and f.about_user_now and not _current(f)}
+        active = {f.id for f in findings if f.kind == "concept" and _current(f) and not self._over(f)}
+        past = {f.id for f in findings if f.kind == "concept" and f.about_user_now and f.id not in active}
+        # Risks count however they are told ("a family history of clots", "I knew the pill can cause
+        # clots"); only "no history of clots" cancels one.
+        active |= {f.id for f in findings if f.kind == "concept" and f.id in self.risk_factors and not f.negated}
         asked = {f.id for f in findings if f.kind == "concept" and f.hypothetical and not f.negated}
         denied = {f.id for f in findings if f.kind == "concept" and f.negated and not f.third_party}
         # A changed walk explained by what the message itself says (a fresh injury, a known
@@ -196,10 +205,16 @@ class Triage:
         recurring = any(f.id == "recurring" and f.about_user_now for f in findings)
         explained = STRETCH_EXPLAINS if "IS2s" in d.rule_ids and not recurring else frozenset()
         d.updates = self._note_disclosures(profile, findings, today, explained)
+        self._still_recovering(profile, findings, today)
         self._lifted(d, profile, findings)
         self._clearance(profile, findings)
         self._profile_outcomes(d, profile, today)
         return d, profile
+
+    def _over(self, f: Finding) -> bool:
+        """An episode that is an emergency only while it happens (a faint), told as days old."""
+        days = self.history_after.get(f.id)
+        return days is not None and f.days_ago is not None and f.days_ago >= days
 
     # -- someone else ------------------------------------------------------------------------------
     def _about_someone_else(self, d: Decision, findings: List[Finding], in_session: bool) -> bool:
@@ -209,10 +224,12 @@ class Triage:
         it becomes the user's profile: True then, and nothing else is judged."""
         health = [f for f in findings if f.kind in ("concept", "condition", "constraint") and f.id not in NOT_HEALTH]
         # Someone else's health now, or a request for them; "mum had cancer years ago" is family history.
+        # A request on someone else's behalf ("one of my students", "what can I do to help her?")
+        # is theirs however the sentence is built.
         theirs = [
             f
             for f in health
-            if f.third_party
+            if (f.third_party or f.id == SCREENING_SOMEONE)
             and not f.negated
             and not f.hypothetical
             and (
@@ -246,7 +263,7 @@ class Triage:
             if rule.outcome in STICKY and not rule.session_only and _fires(rule, present):
                 self._raise(d, rule)
                 d.about = "someone_else"
-        mine = [f for f in health if not f.third_party and not f.negated]
+        mine = [f for f in health if not f.third_party and not f.negated and f.id != SCREENING_SOMEONE]
         if in_session or mine or speaks_of_self:
             return False
         if not d.rule_ids:
@@ -271,6 +288,17 @@ class Triage:
         d.stretch = named[0].id
         profile.avoid.setdefault(d.stretch, "it gave you symptoms that mean stopping")
         d.excluded.setdefault(d.stretch, "it gave you symptoms that mean stopping")
+
+    def _still_recovering(self, profile: Profile, findings: List[Finding], today: date) -> None:
+        """An operation told with no date but with crutches, a brace, rehab or a surgeon's limits
+        ("down to one crutch", "my in-home physical therapist") is a recent one (PQ8), not a
+        question about when it was."""
+        if not any(f.id == RECOVERING and f.kind == "concept" and f.about_user_now for f in findings):
+            return
+        told = {f.id for f in findings if f.kind == "condition" and f.about_user_now}
+        for note in profile.conditions.values():
+            if note.id in told and note.days_ago is None and self.kb.conditions[note.id].time_rule:
+                note.days_ago, note.noted_on = RECENT_DAYS, today.isoformat()
 
     # -- a limit said to have gone ----------------------------------------------------------------
     def _lifted(self, d: Decision, profile: Profile, findings: List[Finding]) -> None:
@@ -474,7 +502,7 @@ class Triage:
         if kind == "condition" and ident in self.kb.conditions:
             note = profile.conditions.get(ident) or ConditionNote(ident, noted_on=today.isoformat())
             if answer in ("recent", "past"):
-                note.days_ago, note.noted_on = (30.0 if answer == "recent" else 400.0), today.isoformat()
+                note.days_ago, note.noted_on = (RECENT_DAYS if answer == "recent" else 400.0), today.isoformat()
             elif answer in ("cleared", "not_cleared"):
                 note.cleared = answer == "cleared"
             profile.conditions[ident] = note
