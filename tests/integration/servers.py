@@ -13,6 +13,8 @@ from typing import Dict, Iterator, List, Optional
 
 import requests
 
+from coach.settings import allowed_origins
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "coach.tar.gz"
@@ -49,6 +51,9 @@ class Servers:
         self.workdir = workdir
         self.rasa_port = free_port()
         self.actions_port = free_port()
+        # A second local origin that may embed the widget (tests/integration/browser serves
+        # host pages there); the same port as http://localhost:<port> is a site NOT listed.
+        self.host_port = free_port()
         self.env: Dict[str, str] = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -59,6 +64,7 @@ class Servers:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # Sessions run 50x faster with the real reminder machinery (30 s hold = 0.6 s).
             "COACH_TIME_SCALE": os.environ.get("COACH_TIME_SCALE", "0.02"),
+            "COACH_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.host_port}",
         }
         self.endpoints = endpoints or self._default_endpoints()
         self.processes: List[subprocess.Popen] = []
@@ -75,6 +81,14 @@ class Servers:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def listed_origin(self) -> str:
+        return f"http://127.0.0.1:{self.host_port}"
+
+    @property
+    def unlisted_origin(self) -> str:
+        return f"http://localhost:{self.host_port}"
 
     def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
         log = self.workdir / log_name
@@ -102,6 +116,8 @@ class Servers:
                 str(ROOT / "credentials.yml"),
                 "--endpoints",
                 self.endpoints,
+                # As scripts/run.sh does: Sanic's CORS gets the same list as the socket server.
+                *cors_args(self.env.get("COACH_ALLOWED_ORIGINS", "")),
             ],
             "rasa.log",
         )
@@ -124,6 +140,11 @@ class Servers:
 
     def log(self, name: str = "rasa.log") -> str:
         return (self.workdir / name).read_text()
+
+
+def cors_args(raw_origins: str) -> List[str]:
+    origins = allowed_origins(raw_origins)
+    return ["--cors", *origins] if origins else []
 
 
 @contextmanager
