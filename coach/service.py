@@ -17,6 +17,7 @@ from coach.safety.triage import Decision, Triage
 from coach.session import SessionState, build_plan
 from coach.store import create_db_engine
 from coach.store import knowledge as kb_store
+from coach.store.conversations import ConversationStore
 from coach.store.profiles import ProfileStore
 from coach.store.sessions import SessionStore
 
@@ -29,6 +30,7 @@ class Coach:
         self.triage = Triage(kb)
         self.profiles = ProfileStore(engine)
         self.sessions = SessionStore(engine)
+        self.conversations = ConversationStore(engine)
 
     @classmethod
     def from_database(cls, url: Optional[str] = None) -> Coach:
@@ -92,88 +94,77 @@ class Coach:
 
     def session_preview(self, user_id: str, state: SessionState, minutes_available: Optional[float] = None) -> str:
         """One short message before the first step: what, how long, and why it differs from last time."""
+        say = self.kb.say
         profile = self.profiles.get(user_id)
         names = list(dict.fromkeys(self.catalog.get(s.exercise_id).name for s in state.steps if s.phase == "hold"))
         hold = next(s.seconds for s in state.steps if s.phase == "hold")
         seconds = state.seconds_left()
         length = f"about {round(seconds / 60)} minutes" if seconds >= 90 else f"about {seconds} seconds"
-        parts = [f"Here's your session: {' then '.join(names)}, holds of {hold} seconds, {length}."]
+        parts = [say("preview", names=" then ".join(names), hold=hold, length=length)]
         if minutes_available:
             said = _amount_of_time(minutes_available)
-            if seconds <= minutes_available * 60:
-                parts.append(f"It fits the {said} you have.")
-            else:
-                parts.append(f"That's the shortest useful session, a little over the {said} you have.")
+            parts.append(say("preview_fits" if seconds <= minutes_available * 60 else "preview_over", time=said))
         if profile.hold_adjust and profile.last_rating is not None:
-            direction = "longer" if profile.hold_adjust > 0 else "shorter"
+            direction = say("word_longer") if profile.hold_adjust > 0 else say("word_shorter")
             parts.append(
-                f"Holds are {abs(profile.hold_adjust)} s {direction} than standard because you rated last time {profile.last_rating}/10."
+                say(
+                    "preview_hold_adjusted",
+                    seconds=abs(profile.hold_adjust),
+                    direction=direction,
+                    rating=profile.last_rating,
+                )
             )
         elif profile.older_adult:
-            parts.append("Holds are a little longer, which suits people over 65 best.")
-        parts.append("These are static stretches: they work best after a few minutes of walking about to warm up.")
+            parts.append(say("preview_older_adult"))
+        parts.append(say("preview_warm_up"))
         last = self.profiles.last_screening(user_id)
         if last and _day(last.taken_at) < datetime.now(timezone.utc).date():  # not one answered just now
-            parts.append(f"Anything changed since your check on {last.taken_at:%d %b}? If so, tell me before we begin.")
-        parts.append("Move slowly, and stop if anything feels sharp.")
+            parts.append(say("preview_anything_changed", date=f"{last.taken_at:%d %b}"))
+        parts.append(say("preview_move_slowly"))
         return " ".join(parts)
-
-    def change_holds(self, state: SessionState, delta: int) -> Optional[int]:
-        """Changes every hold still to come, within each stretch's limits; returns the new length."""
-        changed = None
-        for step in state.steps[state.index :]:
-            if step.phase == "hold":
-                limits = self.catalog.get(step.exercise_id).hold_seconds
-                step.seconds = max(limits.min, min(limits.max, step.seconds + delta))
-                step.text = f"Hold for {step.seconds} seconds. " + step.text.split(". ", 1)[-1]
-                changed = step.seconds
-        return changed
 
     def record_rating(self, user_id: str, state: SessionState, rating) -> str:
         """Keeps the rating with the session and adapts the next one: the progression rule."""
+        say = self.kb.say
         try:
             value = max(0, min(10, int(str(rating).split("/")[0]))) if rating is not None else None
         except ValueError:
             value = None
         if value is None:
-            return 'Thanks for telling me. Say "let\'s start" whenever you want another session.'
+            return say("rating_not_understood")
         state.rating = value
         self.sessions.save(user_id, state)
         profile = self.profiles.get(user_id)
         profile.last_rating = value
         if value <= 3:
             profile.hold_adjust = max(-10, profile.hold_adjust - 5)
-            note = "I'll make the holds a little shorter next time."
+            note = say("rating_shorter")
         elif value >= 8 and state.status == "done":
             profile.hold_adjust = min(15, profile.hold_adjust + 5)
-            note = "Next time I'll make the holds a little longer."
+            note = say("rating_longer")
         else:
-            note = "We'll keep the same plan next time."
+            note = say("rating_same")
         self.profiles.save(profile)
-        return f"Thanks for the {value}/10. {note}"
+        return say("rating_thanks", rating=value, note=note)
 
-    def remember_question(self, user_id: str, about: Optional[str]) -> None:
+    def apply_answer(self, user_id: str, question_id: str, answer: str, today: Optional[date] = None) -> None:
+        """Applies a structured answer to a clarifying question to the user's profile."""
         profile = self.profiles.get(user_id)
-        if profile.pending_question != about:
-            profile.pending_question = about
-            self.profiles.save(profile)
+        updated = self.triage.apply_answer(profile, question_id, answer, today)
+        if updated != profile:
+            self.profiles.save(updated)
 
-    def answer_question(self, user_id: str, about: Optional[str], answer: Optional[str], text: str) -> bool:
-        """Applies a button or typed answer to the pending clarifying question. False: not understood."""
+    def forget(self, user_id: str, key: str) -> None:
+        """The user says a limitation or condition no longer applies ("my knee is fine now")."""
         profile = self.profiles.get(user_id)
-        about = about or profile.pending_question
-        if not about:
-            return False
-        if answer is None:
-            from coach.safety.answers import interpret  # reads times with spaCy; only for typed answers
-
-            answer = interpret(self.kb, about, text)
-        if answer is None:
-            return False
-        updated = self.triage.apply_answer(profile, about, answer)
-        updated.pending_question = None
-        self.profiles.save(updated)
-        return True
+        kind, _, ident = key.partition(":")
+        if kind == "constraint" and ident in profile.constraints:
+            profile.constraints.remove(ident)
+        elif kind == "condition":
+            profile.conditions.pop(ident, None)
+        if key not in profile.denied:
+            profile.denied.append(key)
+        self.profiles.save(profile)
 
     def faq_for_intent(self, intent: str) -> Optional[FaqEntry]:
         return next((f for f in self.kb.faq.values() if f.intent == intent), None)

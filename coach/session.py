@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 from coach.catalog import Catalog
+from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import Exercise
 
 GET_READY_SECONDS = 10
@@ -83,27 +84,34 @@ class SessionState:
 LAST_SECONDS = 5
 
 
-def cues_for(step: Step, check_in: bool = False) -> List[Cue]:
+def cues_for(kb: KnowledgeBase, step: Step, check_in: bool = False) -> List[Cue]:
     """Halfway (its form cue, or the check-in question on a stretch's first hold) and 'last
     seconds' cues during a hold; every step ends with an 'end' cue that moves on."""
     cues: List[Cue] = []
     if step.phase == "done":
         return cues
     if step.phase == "hold":
-        halfway = step.halfway_text or "Halfway."
-        if check_in:
-            halfway = "Halfway. Where do you feel it: the front of your hip, your lower back, or nowhere much?"
+        halfway = kb.say("step_check_in") if check_in else step.halfway_text or kb.say("step_halfway", cue="")
         cues.append(Cue("halfway", step.seconds / 2, halfway))
         if step.seconds >= 3 * LAST_SECONDS:
-            cues.append(Cue("last", step.seconds - LAST_SECONDS, "Five more seconds. Keep breathing."))
+            cues.append(Cue("last", step.seconds - LAST_SECONDS, kb.say("step_last_seconds")))
     cues.append(Cue("end", float(step.seconds)))
     return cues
+
+
+OLDER_ADULT_MIN_HOLD = 30  # ACSM: 30-60 s holds suit adults over 65
+
+
+def shortest_hold(ex: Exercise, older_adult: bool = False) -> int:
+    """The shortest hold this person may get for this stretch, whatever changes the plan."""
+    floor = max(ex.hold_seconds.min, OLDER_ADULT_MIN_HOLD if older_adult else 0)
+    return min(floor, ex.hold_seconds.max)
 
 
 def hold_seconds(ex: Exercise, older_adult: bool = False) -> int:
     """Default hold from the knowledge base; 30–60 s for older adults (ACSM)."""
     hold = ex.hold_seconds
-    seconds = max(hold.default, 30) if older_adult else hold.default
+    seconds = max(hold.default, OLDER_ADULT_MIN_HOLD) if older_adult else hold.default
     return min(seconds, hold.max)
 
 
@@ -121,24 +129,28 @@ def build_plan(
     exercises = [catalog.get(i) for i in exercise_ids]
 
     def usual(ex: Exercise) -> int:
-        limits = ex.hold_seconds
-        return max(limits.min, min(limits.max, hold_seconds(ex, older_adult) + hold_adjust))
+        # A learnt adjustment never takes an older adult below their minimum.
+        return max(
+            shortest_hold(ex, older_adult), min(ex.hold_seconds.max, hold_seconds(ex, older_adult) + hold_adjust)
+        )
 
-    plan = _steps(exercises, usual, reps)
+    plan = _steps(catalog.kb, exercises, usual, reps)
     if not minutes or not exercises:
         return plan
     budget = minutes * 60
-    shortest = {ex.id: min(usual(ex), max(ex.hold_seconds.min, 30 if older_adult else 0)) for ex in exercises}
+    shortest = {ex.id: min(usual(ex), shortest_hold(ex, older_adult)) for ex in exercises}
     for count in range(len(exercises), 0, -1):
         for rep_choice in dict.fromkeys([reps, 1]):
             for cut in range(0, max(usual(ex) for ex in exercises) + 1, 5):
-                plan = _steps(exercises[:count], lambda ex, cut=cut: max(shortest[ex.id], usual(ex) - cut), rep_choice)
+                plan = _steps(
+                    catalog.kb, exercises[:count], lambda ex, cut=cut: max(shortest[ex.id], usual(ex) - cut), rep_choice
+                )
                 if sum(st.seconds for st in plan) <= budget:
                     return plan
     return plan  # the smallest plan there is: one stretch, one rep, shortest holds
 
 
-def _steps(exercises: Sequence[Exercise], hold_for, reps: Optional[int]) -> List[Step]:
+def _steps(kb: KnowledgeBase, exercises: Sequence[Exercise], hold_for, reps: Optional[int]) -> List[Step]:
     steps: List[Step] = []
     for n, ex in enumerate(exercises):
         seconds = hold_for(ex)
@@ -148,19 +160,11 @@ def _steps(exercises: Sequence[Exercise], hold_for, reps: Optional[int]) -> List
             for rep in range(1, total_reps + 1):
                 first = rep == 1
                 if first:
-                    intro = f"Next: {ex.name}. " if n and s_i == 0 else (f"{ex.name}. " if s_i == 0 else "")
+                    intro = kb.say("step_next_exercise", name=ex.name) if n and s_i == 0 else ""
+                    intro = intro or (f"{ex.name}." if s_i == 0 else "")
                     where = f" {side.capitalize()} side." if side else ""
-                    steps.append(
-                        Step(
-                            ex.id,
-                            side,
-                            rep,
-                            "get_ready",
-                            GET_READY_SECONDS,
-                            f"{intro}Get ready.{where} {ex.setup[0]}".strip(),
-                        )
-                    )
-                cue = ex.form_cues[(rep - 1) % len(ex.form_cues)]
+                    ready = kb.say("step_get_ready", where=where, setup=ex.setup[0])
+                    steps.append(Step(ex.id, side, rep, "get_ready", GET_READY_SECONDS, f"{intro} {ready}".strip()))
                 steps.append(
                     Step(
                         ex.id,
@@ -168,37 +172,23 @@ def _steps(exercises: Sequence[Exercise], hold_for, reps: Optional[int]) -> List
                         rep,
                         "hold",
                         seconds,
-                        f"Hold for {seconds} seconds. {cue} {ex.breathing}",
-                        halfway_text=f"Halfway. {ex.form_cues[rep % len(ex.form_cues)]}",
+                        hold_text(kb, ex, rep, seconds),
+                        halfway_text=kb.say("step_halfway", cue=ex.form_cues[rep % len(ex.form_cues)]),
                     )
                 )
                 if rep < total_reps:
-                    steps.append(
-                        Step(ex.id, side, rep, "rest", ex.rest_seconds, f"Ease off and rest {ex.rest_seconds} seconds.")
-                    )
+                    rest = kb.say("step_rest", seconds=ex.rest_seconds)
+                    steps.append(Step(ex.id, side, rep, "rest", ex.rest_seconds, rest))
             if side == "left":
-                steps.append(
-                    Step(
-                        ex.id,
-                        side,
-                        total_reps,
-                        "switch_sides",
-                        SWITCH_SECONDS,
-                        "Well done. Come out slowly and switch to the right side.",
-                    )
-                )
+                switch = kb.say("step_switch_sides")
+                steps.append(Step(ex.id, side, total_reps, "switch_sides", SWITCH_SECONDS, switch))
     if steps:
-        steps.append(
-            Step(
-                steps[-1].exercise_id,
-                None,
-                0,
-                "done",
-                0,
-                "That's the session done. Take a moment and notice how your hips feel.",
-            )
-        )
+        steps.append(Step(steps[-1].exercise_id, None, 0, "done", 0, kb.say("step_done")))
     return steps
+
+
+def hold_text(kb: KnowledgeBase, ex: Exercise, rep: int, seconds: int) -> str:
+    return kb.say("step_hold", seconds=seconds, cue=ex.form_cues[(rep - 1) % len(ex.form_cues)], breathing=ex.breathing)
 
 
 class Session:
@@ -236,3 +226,31 @@ class Session:
 
     def stop(self) -> None:
         self.state.status = "stopped"
+
+    def swap(self, catalog: Catalog, replacement_id: str, older_adult: bool = False, hold_adjust: int = 0) -> Step:
+        """Replaces the current stretch's remaining steps with another stretch, planned for the
+        same person (the older-adult minimum and their learnt hold change included)."""
+        st = self.state
+        current = st.current.exercise_id
+        replacement = build_plan(catalog, [replacement_id], older_adult, hold_adjust=hold_adjust)[:-1]  # no "done"
+        start = st.index
+        while start > 0 and st.steps[start - 1].exercise_id == current:
+            start -= 1
+        end = start
+        while end < len(st.steps) and st.steps[end].exercise_id == current and st.steps[end].phase != "done":
+            end += 1
+        st.steps[start:end] = replacement
+        st.index, st.status = start, "running"
+        return st.current
+
+    def change_holds(self, catalog: Catalog, delta: int, older_adult: bool = False) -> Optional[int]:
+        """Changes every hold still to come by `delta` seconds, within each stretch's limits and
+        never below this person's minimum; returns the new length of the next hold."""
+        changed = None
+        for step in self.state.steps[self.state.index :]:
+            if step.phase == "hold":
+                ex = catalog.get(step.exercise_id)
+                step.seconds = max(shortest_hold(ex, older_adult), min(ex.hold_seconds.max, step.seconds + delta))
+                step.text = hold_text(catalog.kb, ex, step.rep, step.seconds)
+                changed = changed if changed is not None else step.seconds
+        return changed

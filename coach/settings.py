@@ -25,10 +25,10 @@ def screening_valid_days() -> int:
 
 
 def time_scale() -> float:
-    """COACH_TIME_SCALE: how fast guided sessions run (0.02 = 50x faster for tests and demos).
+    """COACH_TIME_SCALE=0.02 runs a whole guided session in seconds (tests, demos); 1 is real time.
 
-    The action server schedules cues with it and the web page counts down with it, so both read
-    it here (actions/pacing.py has the same rule; tests/unit/test_settings.py checks they agree)."""
+    The action server schedules cues with it and the web page counts down with it (it is in
+    the page's settings, connectors/socketio.py web_config), so both run at the same pace."""
     return float(os.environ.get("COACH_TIME_SCALE", "1"))
 
 

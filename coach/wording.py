@@ -49,34 +49,42 @@ def exclusions_sentence(kb: KnowledgeBase, rec: Recommendation) -> Optional[str]
     for item in rec.left_out:
         by_reason.setdefault(item.reason, []).append(f"the {kb.exercises[item.id].name.lower()}")
     clauses = [f"{_join(names)} because {reason}" for reason, names in by_reason.items()]
-    return "I left out " + "; and ".join(clauses) + "."
+    return kb.say("recommend_left_out", clauses="; and ".join(clauses))
 
 
 def recommendation_reply(kb: KnowledgeBase, rec: Recommendation) -> str:
     if not rec.picks:
         return kb.texts.nothing_safe
-    lines = ["Here's what I'd suggest:"]
+    lines = [kb.say("recommend_intro")]
     lines += [f"{i}. {p.name}: {p.reason}" for i, p in enumerate(rec.picks, 1)]
     left = exclusions_sentence(kb, rec)
     if left:
         lines.append(left)
     lines += rec.cautions
-    first = rec.picks[0].name.lower()
-    lines.append(f'Ask "how do I do the {first}?" for the steps, or say "let\'s start" for a guided session.')
+    lines.append(kb.say("recommend_next", name=rec.picks[0].name.lower()))
     return "\n".join(lines)
 
 
-def exercise_card(ex: Exercise) -> str:
+def exercise_card(kb: KnowledgeBase, ex: Exercise) -> str:
     hold = ex.hold_seconds
-    per = "per side" if ex.per_side else "in all"
-    lines = [f"{ex.name}: {ex.summary}", "", "Set up: " + " ".join(ex.setup), ""]
+    per = kb.say("card_per_side") if ex.per_side else kb.say("card_in_all")
+    lines = [f"{ex.name}: {ex.summary}", "", kb.say("card_set_up") + " " + " ".join(ex.setup), ""]
     lines += [f"{i}. {step}" for i, step in enumerate(ex.steps, 1)]
+    hold_line = kb.say(
+        "card_hold",
+        default=hold.default,
+        min=hold.min,
+        max=hold.max,
+        reps=ex.reps_per_side,
+        per=per,
+        rest=ex.rest_seconds,
+    )
     lines += [
         "",
-        f"Hold about {hold.default} seconds (anywhere from {hold.min} to {hold.max}), {ex.reps_per_side} times {per}, resting {ex.rest_seconds} seconds between.",
-        f"Breathing: {ex.breathing}",
-        "Keep in mind: " + " ".join(ex.form_cues),
-        "Common mistakes: " + " ".join(ex.common_mistakes),
+        hold_line,
+        f"{kb.say('card_breathing')} {ex.breathing}",
+        f"{kb.say('card_keep_in_mind')} " + " ".join(ex.form_cues),
+        f"{kb.say('card_mistakes')} " + " ".join(ex.common_mistakes),
     ]
     return "\n".join(lines)
 

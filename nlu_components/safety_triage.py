@@ -26,6 +26,7 @@ from coach.safety.triage import STICKY, Triage
 logger = logging.getLogger(__name__)
 ALERT_INTENT = "safety_alert"
 FINDING_ENTITY = "coach_finding"
+WHEN_ENTITY = "coach_when"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -84,10 +85,17 @@ class SafetyTriage(GraphComponent):
         return messages
 
     def _annotate(self, message: Message, text: str) -> None:
-        findings = self.triage.detector.detect(text, date.today())
+        today = date.today()
+        detector = self.triage.detector
+        findings = detector.detect(text, today)
+        entities = list(message.get("entities") or [])
+        days = detector.when(text, today)
+        if days is not None:
+            # How long ago the message says something happened: answers "when was that?".
+            entities.append({"entity": WHEN_ENTITY, "value": days, "extractor": type(self).__name__})
+            message.set("entities", entities, add_to_output=True)
         if not findings:
             return
-        entities = list(message.get("entities") or [])
         for f in findings:
             entities.append(
                 {

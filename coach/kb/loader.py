@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional
 import yaml
 from pydantic import ValidationError
 
+from coach.kb.replies import problems_with as reply_problems
 from coach.kb.schema import (
     SECTIONS,
     Concept,
@@ -79,7 +80,12 @@ class KnowledgeBase:
     emergency_numbers: List[EmergencyNumbers]
     screening: List[ScreeningQuestion]
     texts: Texts
+    replies: Dict[str, str]
     content_hash: str = field(compare=False)
+
+    def say(self, reply_id: str, **values: Any) -> str:
+        """A chat sentence from knowledge/replies.yml, filled in."""
+        return self.replies[reply_id].format(**values)
 
     def to_documents(self) -> Dict[str, Any]:
         """Plain-JSON form, the shape stored in SQL and hashed."""
@@ -138,6 +144,7 @@ def _describe(path: Path, raw: Dict[str, Any], err: ValidationError) -> Iterable
 def _merge(files: List[KnowledgeFile], problems: List[str]) -> KnowledgeFile:
     merged: Dict[str, Any] = {name: [] for name in SECTIONS}
     texts: Optional[Texts] = None
+    replies: Optional[Dict[str, str]] = None
     for kf in files:
         for name in SECTIONS:
             merged[name].extend(getattr(kf, name))
@@ -145,7 +152,11 @@ def _merge(files: List[KnowledgeFile], problems: List[str]) -> KnowledgeFile:
             if texts is not None:
                 problems.append("texts: defined in more than one file")
             texts = kf.texts
-    result = KnowledgeFile(**merged, texts=texts)
+        if kf.replies is not None:
+            if replies is not None:
+                problems.append("replies: defined in more than one file")
+            replies = kf.replies
+    result = KnowledgeFile(**merged, texts=texts, replies=replies)
     return result
 
 
@@ -212,6 +223,15 @@ def _assemble(kf: KnowledgeFile, origin: str) -> KnowledgeBase:
                 problems.append(f"screening[{q.id}]: unknown finding '{key}'")
     if kf.texts is None:
         problems.append("texts: missing")
+    else:
+        for option in kf.texts.red_flag_check_options:
+            for concept in option.means:
+                if concept not in concepts:
+                    problems.append(f"texts.red_flag_check_options[{option.title}]: unknown concept '{concept}'")
+    if kf.replies is None:
+        problems.append("replies: missing")
+    else:
+        problems.extend(reply_problems(kf.replies))
     if not kf.emergency_numbers:
         problems.append("emergency_numbers: missing")
     if problems:
@@ -228,6 +248,7 @@ def _assemble(kf: KnowledgeFile, origin: str) -> KnowledgeBase:
         emergency_numbers=list(kf.emergency_numbers),
         screening=list(kf.screening),
         texts=kf.texts,
+        replies=dict(kf.replies or {}),
         content_hash="",
     )
     digest = hashlib.sha256(json.dumps(_documents(kb), sort_keys=True).encode()).hexdigest()
@@ -250,4 +271,5 @@ def _documents(kb: KnowledgeBase) -> Dict[str, Any]:
         "emergency_numbers": dump(kb.emergency_numbers),
         "screening": dump(kb.screening),
         "texts": json.loads(kb.texts.json()),
+        "replies": dict(kb.replies),
     }

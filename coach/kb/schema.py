@@ -251,7 +251,7 @@ class EmergencyNumbers(Strict):
 
 class CheckOption(Strict):
     title: str  # button title
-    says: str  # the sentence the button sends; the rule engine judges it like typed text
+    means: List[str] = []  # concept ids the rules judge when this option is chosen; [] = none of these
 
 
 class Texts(Strict):
@@ -294,6 +294,7 @@ class KnowledgeFile(Strict):
     emergency_numbers: List[EmergencyNumbers] = []
     screening: List[ScreeningQuestion] = []
     texts: Optional[Texts] = None
+    replies: Optional[Dict[str, str]] = None  # chat wording; ids and placeholders: coach/kb/replies.py
 
 
 SECTIONS: Dict[str, type] = {

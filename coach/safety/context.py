@@ -217,6 +217,29 @@ RELATIVE_DAYS = {
     "ago": None,
 }
 YEAR = re.compile(r"^(19[5-9]\d|20[0-4]\d)$")
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9,
+    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}  # fmt: skip
+# "may" and "march" are also verbs, "jan" a name: only a month after one of these or before a year.
+AMBIGUOUS_MONTHS = {"may", "march", "mar", "jan", "jun", "sep", "dec", "oct", "nov", "aug", "apr"}
+MONTH_LEAD_INS = {"in", "since", "last", "early", "late", "mid", "of", "from", "back", "until", "till", "on", "end"}
+
+
+def _month_days(tokens, i: int, today: date) -> Optional[float]:
+    """Days since the month named at tokens[i] ("in March" = the last March before today)."""
+    month = MONTHS.get(tokens[i])
+    if month is None:
+        return None
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    year = int(nxt) if YEAR.match(nxt) else None
+    if tokens[i] in AMBIGUOUS_MONTHS and year is None and not (i > 0 and tokens[i - 1] in MONTH_LEAD_INS):
+        return None
+    if year is None:
+        year = today.year if month <= today.month else today.year - 1
+    when = date(year, month, 15)
+    return float(max(0, (today - when).days))
 
 
 @dataclass(frozen=True)
@@ -371,6 +394,9 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
                 return 0
             if tokens[i] != unit and tokens[i] != lemma or tokens[i].endswith("s"):
                 return UNIT_DAYS[unit] * 2  # "years ago", "for weeks": a plural with no number means a few
+        month_days = _month_days(tokens, i, today)
+        if month_days is not None:
+            return month_days
         if YEAR.match(tokens[i]):
             return max(0, (today.year - int(tokens[i])) * 365)
         if tokens[i] in {"morning", "afternoon", "evening"} and i > 0 and tokens[i - 1] in {"this", "since"}:

@@ -79,6 +79,12 @@ class Detector:
             )
         return findings + self._lasting(findings)
 
+    def when(self, text: str, today: Optional[date] = None) -> Optional[float]:
+        """How many days ago the whole message says something happened ("about 8 weeks ago",
+        "in March", "last year"), or None: the answer to a "when was that?" question."""
+        doc = make_doc(text, self.fixer)
+        return ctx.days_ago(doc, 0, len(doc), today or date.today())
+
     def _lasting(self, findings: List[Finding]) -> List[Finding]:
         """Concepts implied by how long another has lasted (pain not settling after ~6 weeks, RF9)."""
         extra = []

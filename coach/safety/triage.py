@@ -45,6 +45,8 @@ class Decision:
     messages: List[str] = field(default_factory=list)  # fixed wording to say, in order
     clarify: Optional[str] = None  # what the CLARIFY question is about ("condition:hip_replacement", "flag:RF1")
     asked_about: List[str] = field(default_factory=list)  # rule ids the user asked about hypothetically
+    about: Optional[str] = None  # "someone_else" when the message is about another person's health
+    stretch: Optional[str] = None  # the exercise a STOP-STRETCH symptom happened in
 
     @property
     def urgency(self) -> Optional[str]:
@@ -78,6 +80,8 @@ class Decision:
             "messages": self.messages,
             "clarify": self.clarify,
             "asked_about": self.asked_about,
+            "about": self.about,
+            "stretch": self.stretch,
         }
 
     @classmethod
@@ -91,10 +95,12 @@ class Decision:
             messages=list(data["messages"]),
             clarify=data.get("clarify"),
             asked_about=list(data["asked_about"]),
+            about=data.get("about"),
+            stretch=data.get("stretch"),
         )
 
     def payload(self) -> Dict:
-        return {
+        payload = {
             "type": "safety",
             "decision": self.decision,
             "outcome": self.outcome.value,
@@ -102,6 +108,11 @@ class Decision:
             "flags": list(self.rule_ids),
             "excluded": sorted(self.excluded),
         }
+        if self.about:
+            payload["about"] = self.about
+        if self.stretch:
+            payload["stretch"] = self.stretch
+        return payload
 
 
 class Triage:

@@ -12,7 +12,7 @@ from coach.kb.loader import KnowledgeBase
 from coach.store.db import session_factory
 from coach.store.models import ExerciseAlias, KnowledgeEntry, KnowledgeMeta
 
-SINGLETONS = ("texts",)
+SINGLETONS = ("texts", "replies")
 
 
 class KnowledgeNotLoaded(RuntimeError):

@@ -70,3 +70,12 @@ class GuidedSession(Base):
     user_id = Column(String(255), primary_key=True)
     state = Column(JSON, nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ConversationRecord(Base):
+    """A conversation's working memory (questions waiting, the user's goal): no message text."""
+
+    __tablename__ = "conversations"
+    user_id = Column(String(255), primary_key=True)
+    state = Column(JSON, nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

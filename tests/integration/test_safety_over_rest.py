@@ -36,8 +36,8 @@ def _answer_questions(chat, reply):
     """Taps the button that lets coaching go on ("cleared", "longer ago"), as a user would."""
     for message in reply:
         for button in message.get("buttons") or []:
-            if button["payload"].startswith("/answer_clarify") and any(
-                f'"{a}"' in button["payload"] for a in ("cleared", "past", "over")
+            if button["payload"].startswith("/answer{") and any(
+                f'"{a}"' in button["payload"] for a in ("cleared", "past", "over", "no")
             ):
                 return reply + chat.say(button["payload"])
     return reply

@@ -68,11 +68,11 @@ def test_time_shortens_holds_first_then_reps_then_stretches(catalog):
 
 def test_cues_of_a_hold(catalog):
     hold = next(s for s in build_plan(catalog, TWO) if s.phase == "hold")
-    kinds = [(c.kind, c.at_seconds) for c in cues_for(hold)]
+    kinds = [(c.kind, c.at_seconds) for c in cues_for(catalog.kb, hold)]
     assert kinds == [("halfway", hold.seconds / 2), ("last", hold.seconds - 5), ("end", hold.seconds)]
-    assert "Where do you feel it" in cues_for(hold, check_in=True)[0].text
+    assert "Where do you feel it" in cues_for(catalog.kb, hold, check_in=True)[0].text
     ready = build_plan(catalog, TWO)[0]
-    assert [c.kind for c in cues_for(ready)] == ["end"]
+    assert [c.kind for c in cues_for(catalog.kb, ready)] == ["end"]
 
 
 def test_transitions_pause_resume_skip_stop(catalog):
@@ -107,8 +107,52 @@ def test_ratings_adapt_the_next_session_and_say_why(loaded_engine, kb):
     assert "longer" in c.record_rating("u", first, "9")
     second = c.start_session("u", Decision())
     assert [s.seconds for s in second.steps if s.phase == "hold"] > base
-    assert "rated last time 9/10" in c.session_preview("u", second)
+    assert "rated last time 9 out of 10" in c.session_preview("u", second)
     assert "It fits the 5 minutes you have" in c.session_preview("u", c.start_session("u", Decision(), 5), 5)
     assert "shortest useful session" in c.session_preview("u", c.start_session("u", Decision(), 0.5), 0.5)
     assert "shorter" in c.record_rating("u", second, "2/10")
     assert c.record_rating("u", second, "not a number").startswith("Thanks for telling me")
+
+
+def _holds(state: SessionState):
+    return [s.seconds for s in state.steps[state.index :] if s.phase == "hold"]
+
+
+@pytest.mark.parametrize("hold_adjust", [-10, -5, 0, 15])
+@pytest.mark.parametrize("first", ["standing_hip_flexor_stretch", "glute_bridge", "hip_flexor_bed_stretch"])
+def test_the_older_adult_minimum_survives_every_session_change(catalog, first, hold_adjust):
+    """A 30 s minimum for people over 65 (ACSM): planning, a learnt adjustment from ratings,
+    swaps to easier or harder stretches and shorter holds never take a hold below it."""
+    state = SessionState(steps=build_plan(catalog, [first], older_adult=True, hold_adjust=hold_adjust))
+    session = Session(state)
+    assert min(_holds(state)) >= 30
+    for _ in range(3):
+        session.change_holds(catalog, -10, older_adult=True)
+        assert min(_holds(state)) >= 30
+    for relation in ("progressions", "regressions", "progressions"):
+        options = getattr(catalog.get(state.current.exercise_id), relation)
+        if options:
+            session.swap(catalog, options[0], older_adult=True, hold_adjust=hold_adjust)
+            assert min(_holds(state)) >= 30, f"after a swap to {options[0]}"
+            session.change_holds(catalog, -10, older_adult=True)
+            assert min(_holds(state)) >= 30
+    for minutes in (1.5, 3, 5):
+        assert (
+            min(
+                s.seconds
+                for s in build_plan(catalog, [first], True, minutes, hold_adjust=hold_adjust)
+                if s.phase == "hold"
+            )
+            >= 30
+        )
+
+
+def test_shorter_holds_for_younger_adults_stop_at_the_stretch_minimum(catalog):
+    state = SessionState(steps=build_plan(catalog, TWO))
+    session = Session(state)
+    for _ in range(6):
+        session.change_holds(catalog, -10)
+    for step in state.steps:
+        if step.phase == "hold":
+            assert step.seconds == catalog.get(step.exercise_id).hold_seconds.min
+            assert f"Hold for {step.seconds} seconds" in step.text

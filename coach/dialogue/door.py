@@ -1,0 +1,362 @@
+"""The one door every turn goes through.
+
+For each user message, in this order:
+1. the safety rules judge it, once, against everything the user said before
+   (Coach.observe); a stop-level decision is answered first and ends what was going on;
+2. a button from an earlier question is recognised as stale;
+3. a question waiting for an answer is answered (buttons or free text), or the message is a
+   digression (a question of the user's own) that is answered before the question is put
+   again in other words, or it is a miss: the coach says what it needs, and after a second
+   miss takes the cautious reading instead of asking a third time;
+4. a new question the rules need (CLARIFY) is asked, and what the user asked for is kept as
+   the goal to carry on with once it is answered;
+5. the message is handled by the handler its intent names (DISPATCH).
+A timer (pushed session cue) goes straight to the session.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Dict
+
+from coach.dialogue import coaching, questions, screening, sessions
+from coach.dialogue.context import TurnContext
+from coach.dialogue.model import Turn, TurnResult
+from coach.dialogue.state import Goal
+from coach.kb.schema import Outcome
+from coach.safety.findings import Finding
+from coach.safety.triage import Decision
+from coach.time_phrases import minutes_in
+
+if TYPE_CHECKING:
+    from coach.service import Coach
+
+Handler = Callable[[TurnContext], None]
+
+# A message with one of these intents while a question waits is the user's own question or
+# request, not an attempt to answer: it is answered, then the question is put again.
+DIGRESSIONS = {
+    "greet", "ask_capabilities", "bot_challenge", "ask_disclaimer", "ask_exercise_info", "inform_country",
+    "faq_what_is_psoas", "faq_why_tight_from_sitting", "faq_hold_time", "faq_frequency", "faq_glute_squeeze",
+    "faq_before_or_after_exercise", "faq_back_pain", "faq_pain_rule", "time_left",
+}  # fmt: skip
+# Requests worth coming back to after a question: kept as the goal.
+GOALS = {
+    "ask_recommendation", "describe_symptom", "inform_limitation", "disclose_condition", "state_goal",
+    "start_session", "ask_exercise_info", "change_exercise", "make_easier", "make_harder",
+    "faq_what_is_psoas", "faq_why_tight_from_sitting", "faq_hold_time", "faq_frequency", "faq_glute_squeeze",
+    "faq_before_or_after_exercise", "faq_back_pain", "faq_pain_rule",
+}  # fmt: skip
+# Words that could describe a red flag: only then is the learned classifier's suspicion asked about.
+SUSPICIOUS_KINDS = {"concept"}
+ALERT_INTENT = "safety_alert"
+
+
+def start_session(ctx: TurnContext) -> None:
+    if screening.start(ctx):
+        ctx.state.goal = Goal("start_session")
+        return
+    if ctx.state.question is None:  # screening.start may have ended in a question the rules need
+        sessions.begin(ctx)
+
+
+def faq_or_menu(ctx: TurnContext) -> None:
+    coaching.faq(ctx)
+
+
+def session_words(ctx: TurnContext) -> None:
+    sessions.no_session(ctx)
+
+
+DISPATCH: Dict[str, Handler] = {
+    "greet": coaching.greet,
+    "goodbye": coaching.chitchat("goodbye"),
+    "thank": coaching.chitchat("you_are_welcome"),
+    "ask_capabilities": coaching.chitchat("capabilities", with_menu=True),
+    "bot_challenge": coaching.chitchat("i_am_a_bot"),
+    "out_of_scope": coaching.chitchat("out_of_scope", with_menu=True),
+    "ask_disclaimer": coaching.disclaimer,
+    "start_over": coaching.start_over,
+    "nlu_fallback": coaching.not_understood,
+    "inform_country": coaching.set_country,
+    "ask_exercise_info": coaching.exercise_info,
+    "start_session": start_session,
+    "affirm": coaching.check_in,
+    "deny": coaching.check_in,
+    "retract": coaching.check_in,
+    "answer": coaching.check_in,  # an answer button with no question waiting
+    "safety_alert": coaching.check_in,  # the rules found nothing that needs saying
+    **{
+        intent: coaching.recommend
+        for intent in (
+            "describe_symptom",
+            "inform_limitation",
+            "disclose_condition",
+            "state_goal",
+            "ask_recommendation",
+            "change_exercise",
+            "make_easier",
+            "make_harder",
+        )
+    },  # fmt: skip
+    **{intent: faq_or_menu for intent in DIGRESSIONS if intent.startswith("faq_")},
+    **{intent: session_words for intent in sessions.SESSION_WORDS},
+}
+
+
+class Conversation:
+    def __init__(self, coach: Coach):
+        self.coach = coach
+
+    def handle(self, turn: Turn) -> TurnResult:
+        c = self.coach
+        state = c.conversations.get(turn.sender)
+        ctx = TurnContext(c, turn, state, TurnResult(), Decision())
+        if turn.is_timer:
+            sessions.on_timer(ctx)
+            return ctx.result
+        self._note_time(ctx)
+        running = sessions.current(ctx)
+        ctx.decision = c.observe(turn.sender, turn.findings, in_session=running is not None, today=turn.today)
+        if ctx.decision.stops_coaching:
+            self._stop(ctx, running)
+        elif not self._answers_question(ctx):
+            self._new_request(ctx, running)
+        c.conversations.save(turn.sender, ctx.state)
+        return ctx.result
+
+    # -- 1. a decision that stops coaching ---------------------------------------------------------
+    def _stop(self, ctx: TurnContext, running) -> None:
+        decision = ctx.decision
+        if running is not None and decision.outcome is Outcome.STOP_STRETCH:
+            sessions.control_with(ctx, running, sessions.stop_stretch)
+            return
+        if running is not None and decision.ends_session:
+            ctx.coach.end_session(ctx.sender)
+            sessions.stop_timers(ctx, running)
+            ctx.coach.sessions.save(ctx.sender, running)
+        if decision.ends_session or decision.outcome is Outcome.OUT_OF_SCOPE:
+            ctx.state.questions, ctx.state.goal, ctx.state.screening = [], None, None
+        coaching.say_safety(ctx)  # a take-back's one confirming question is part of the fixed wording
+
+    # -- 2 and 3. the question waiting for an answer -----------------------------------------------
+    def _answers_question(self, ctx: TurnContext) -> bool:
+        """True when this turn was about the waiting question (answered, stale, or a miss)."""
+        pressed = questions.button_answer(ctx.turn)
+        pending = ctx.state.question
+        if pressed is not None:
+            question_id, answer, token = pressed
+            if pending is None or pending.id != question_id or (token and token != pending.token):
+                ctx.say(ctx.words("question_stale_button"))
+                if pending is not None:
+                    self._reask(ctx, "question_back_to")
+                return True
+            self._apply(ctx, question_id, answer)
+            return True
+        if pending is None:
+            return False
+        if ctx.turn.intent in DIGRESSIONS and questions.interpret(ctx.kb, pending.id, ctx.turn) is None:
+            return False  # answered in _new_request, then the question is put again
+        if ctx.turn.intent == "stop_session" and ctx.state.screening is not None:
+            ctx.state.questions, ctx.state.goal, ctx.state.screening = [], None, None
+            ctx.say(ctx.words("screening_stopped"))
+            return True
+        if ctx.turn.intent == "start_over":
+            return False
+        answer = questions.interpret(ctx.kb, pending.id, ctx.turn)
+        if answer is not None:
+            self._apply(ctx, pending.id, answer)
+            return True
+        # A new disclosure the rules must ask about comes first; the old question waits under it.
+        if ctx.decision.outcome is Outcome.CLARIFY and ctx.decision.clarify not in (None, pending.id):
+            return False
+        pending.misses += 1
+        if pending.misses >= 2:
+            spec = questions.spec(ctx.kb, pending.id)
+            assert spec is not None
+            ctx.say(ctx.words("question_cautious_reading", reading=spec.reading))
+            self._apply(ctx, pending.id, spec.cautious, thank=False)
+        else:
+            self._reask(ctx, "question_again")
+        return True
+
+    def _reask(self, ctx: TurnContext, how: str) -> None:
+        """The waiting question again, in other words (never the same message twice in a row)."""
+        pending = ctx.state.question
+        assert pending is not None
+        spec = questions.spec(ctx.kb, pending.id)
+        assert spec is not None
+        pending.token = questions.PendingQuestion(pending.id).token
+        words = (
+            ctx.words("question_again", needs=spec.needs, question=spec.text)
+            if how == "question_again"
+            else ctx.words("question_back_to", question=spec.text)
+        )
+        ctx.result.replies.append(questions.render(ctx.kb, pending, prefix=words))
+
+    def _ask(self, ctx: TurnContext, question_id: str) -> None:
+        question = ctx.state.ask(question_id)
+        ctx.result.replies.append(questions.render(ctx.kb, question))
+
+    def _apply(self, ctx: TurnContext, question_id: str, answer: str, thank: bool = True) -> None:
+        """Applies an answer, then carries on: the next question, or what the user asked for."""
+        c = ctx.coach
+        spec = questions.spec(ctx.kb, question_id)
+        ctx.state.answered(question_id)
+        if spec is None:
+            self._carry_on(ctx)
+            return
+        if answer == questions.UNSURE and spec.kind is not questions.Kind.CHECKLIST:
+            ctx.say(ctx.words("question_cautious_reading", reading=spec.reading))
+            answer, thank = spec.cautious, False
+        kind = spec.kind
+        if kind is questions.Kind.SCREENING:
+            if answer not in ("yes", "no"):
+                answer = spec.cautious
+            if screening.record(ctx, question_id, answer == "yes"):
+                return
+            if screening.finish(ctx):
+                ctx.state.goal = None
+                sessions.begin(ctx)
+            else:
+                self._after_stop_or_question(ctx)
+            return
+        if kind is questions.Kind.CHECKLIST:
+            self._apply_checklist(ctx, answer)
+            return
+        if kind is questions.Kind.UPDATE:
+            self._apply_update(ctx, question_id, answer)
+            return
+        c.apply_answer(ctx.sender, question_id, answer)
+        decision = c.standing(ctx.sender)
+        if decision.stops_coaching:
+            ctx.state.goal = None
+            coaching.say_safety(ctx, decision)
+            return
+        if thank:
+            ctx.say(ctx.words("answer_thanks"))
+        self._carry_on(ctx)
+
+    def _apply_checklist(self, ctx: TurnContext, answer: str) -> None:
+        c = ctx.coach
+        option = next(
+            (o for o in ctx.kb.texts.red_flag_check_options if questions.checklist_value(o.means) == answer), None
+        )
+        if option is not None and option.means:
+            findings = [Finding("concept", concept, option.title) for concept in option.means]
+            decision = c.observe(ctx.sender, findings)
+            if decision.stops_coaching:
+                ctx.state.goal = None
+                coaching.say_safety(ctx, decision)
+                return
+        if answer == questions.UNSURE:
+            spec = questions.spec(ctx.kb, "red_flag_check")
+            assert spec is not None
+            ctx.say(f"{ctx.words('question_cautious_reading', reading=spec.reading)}\n\n{ctx.kb.texts.safety_net}")
+        self._carry_on(ctx)
+
+    def _apply_update(self, ctx: TurnContext, question_id: str, answer: str) -> None:
+        key = question_id.partition(":")[2]
+        label = questions.update_label(ctx.kb, key) or key
+        if answer == "yes":
+            ctx.coach.forget(ctx.sender, key)
+            ctx.say(ctx.words("update_done", what=label))
+        else:
+            ctx.say(ctx.words("update_kept", what=label))
+        self._carry_on(ctx)
+
+    def _after_stop_or_question(self, ctx: TurnContext) -> None:
+        decision = ctx.coach.standing(ctx.sender)
+        if decision.stops_coaching:
+            ctx.state.goal = None
+        elif decision.clarify:
+            self._ask(ctx, decision.clarify)
+
+    def _carry_on(self, ctx: TurnContext) -> None:
+        """Once a question is answered: the next question the rules need, a question that was
+        waiting underneath, or what the user asked for in the first place."""
+        decision = ctx.coach.standing(ctx.sender)
+        ctx.decision = decision
+        if decision.clarify and not any(q.id == decision.clarify for q in ctx.state.questions):
+            self._ask(ctx, decision.clarify)
+            return
+        if ctx.state.question is not None:
+            if ctx.state.screening is not None and ctx.state.question.id.startswith("screen_"):
+                screening.ask_next(ctx, prefix=ctx.words("screening_noted"))
+            else:
+                self._reask(ctx, "question_back_to")
+            return
+        goal, ctx.state.goal = ctx.state.goal, None
+        if goal is None:
+            coaching.give_recommendation(ctx)
+            return
+        ctx.turn.intent, ctx.turn.entities = goal.intent, goal.entities
+        if goal.intent == "resume":
+            running = sessions.current(ctx)
+            if running is not None:
+                sessions.control_with(ctx, running, sessions.on_resume)
+                return
+            coaching.give_recommendation(ctx)
+            return
+        DISPATCH.get(goal.intent, coaching.recommend)(ctx)
+
+    # -- 4 and 5. a new request -------------------------------------------------------------------
+    def _new_request(self, ctx: TurnContext, running) -> None:
+        turn, decision, state = ctx.turn, ctx.decision, ctx.state
+        waiting = state.question
+        if (
+            decision.outcome is Outcome.CLARIFY
+            and decision.clarify
+            and (waiting is None or waiting.id != decision.clarify)
+        ):
+            if running is not None:
+                sessions.control_with(ctx, running, sessions.on_pause_quietly)
+                state.goal = Goal("resume")
+            elif turn.intent in GOALS:
+                state.goal = Goal(turn.intent, dict(turn.entities))
+            coaching.say_safety(ctx)
+            self._ask(ctx, decision.clarify)
+            return
+        if turn.intent == ALERT_INTENT and not decision.rule_ids:
+            if self._could_be_red_flag(turn):
+                fallback = next((i for i in turn.alternatives if i in GOALS), None)
+                if fallback:
+                    state.goal = Goal(fallback, dict(turn.entities))
+                self._ask(ctx, "red_flag_check")
+                return
+            turn.intent = next((i for i in turn.alternatives if i != ALERT_INTENT), "nlu_fallback")
+        if running is not None and turn.intent in sessions.SESSION_INTENTS:
+            sessions.control(ctx, running)
+            return
+        DISPATCH.get(turn.intent, coaching.not_understood)(ctx)
+        if waiting is not None and state.question is waiting and turn.intent != "start_over":
+            self._reask(ctx, "question_back_to")
+
+    @staticmethod
+    def _could_be_red_flag(turn: Turn) -> bool:
+        """The learned classifier may only add a question when the message holds something a
+        red flag could be made of (a symptom the rules know, about the user)."""
+        return any(f.kind in SUSPICIOUS_KINDS and f.about_user_now for f in turn.findings)
+
+    # -- small helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _note_time(ctx: TurnContext) -> None:
+        """Keeps the time the user says they have ("only 5 minutes"), whichever message said it;
+        "hold for 15 seconds" is about holds, not their time, so only some intents count."""
+        if ctx.turn.intent not in SAYS_TIME_AVAILABLE:
+            return
+        for value in [*(ctx.turn.entities.get("duration") or []), ctx.turn.text]:
+            minutes = minutes_in(str(value))
+            if minutes and minutes >= 1:
+                ctx.state.minutes_available = min(minutes, MAX_MINUTES)
+                return
+
+
+MAX_MINUTES = 240.0
+# Intents in which a duration is the time the user has for a session.
+SAYS_TIME_AVAILABLE = {
+    "inform_limitation", "start_session", "ask_recommendation", "state_goal", "describe_symptom", "affirm", "greet",
+}  # fmt: skip
+
+
+def handle(coach: Coach, turn: Turn) -> TurnResult:
+    return Conversation(coach).handle(turn)
