@@ -614,7 +614,8 @@
       if (c.paused) {
         phaseLabel.textContent = LABELS.paused;
         setSessionState("paused");
-        if (!countdownValue.textContent && isFinite(secs)) countdownValue.textContent = formatSeconds(secs);
+        // Resuming starts the step again from its full length, so that is what a pause shows.
+        countdownValue.textContent = isFinite(secs) && secs > 0 ? formatSeconds(secs) : "";
         return;
       }
       phaseLabel.textContent = LABELS.phases[c.phase] || humanize(c.phase);

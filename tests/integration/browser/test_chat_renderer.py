@@ -131,6 +131,7 @@ def test_session_step_counts_down_pauses_and_ends(new_page, servers):
     _push(page, {"text": "Paused.", "custom": {**step, "seconds": 5000, "paused": True}})
     expect(chat.session).to_have_attribute("data-state", "paused")
     frozen = chat.countdown.inner_text()
+    assert frozen == "83:20"  # resuming restarts the step, so a pause shows its full length
     page.wait_for_timeout(300)
     assert chat.countdown.inner_text() == frozen
     chat.session.get_by_role("button", name="Resume").click()
