@@ -464,6 +464,9 @@
       if (type === "input_error") item.classList.add("pc-msg-error");
       if (type === "screening_question") item.classList.add("pc-msg-question");
       var safety = type === "safety" ? custom : null;
+      // After a safety stop, earlier buttons ("Next", "I'm ready") answer a session that is over.
+      // A new session step leaves them be: "That hurts" from a moment ago must stay pressable.
+      if (safety && safety.decision === "stop") disableOldReplies();
       if (buttons.length) {
         item.appendChild(replies(buttons, type === "screening_question" ? LABELS.answers : LABELS.replies));
       }

@@ -71,7 +71,7 @@ class Chat:
             expect(open_question.or_(step).first).to_be_visible()
             if step.count():
                 return answered
-            open_question.filter(has_text=answer).first.click()
+            open_question.get_by_text(answer, exact=True).first.click()
             answered += 1
             expect(self.page.locator(".pc-msg-question .pc-used").nth(answered - 1)).to_be_attached()
         raise AssertionError("the screening never ended")

@@ -37,7 +37,10 @@ PHONE = {"width": 360, "height": 640}
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API is running it owns an event loop
+# on the main thread, and every pytest-asyncio test after it failed with "Runner.run() cannot
+# be called from a running event loop". Leaving each module stops it (1-2 s per launch).
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(

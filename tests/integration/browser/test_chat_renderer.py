@@ -192,3 +192,16 @@ def test_malformed_payloads_are_ignored_without_breaking_the_chat(new_page, serv
     expect(chat.of_type("recommendation").locator("li")).to_have_text(["Glute bridge"])
     _push(page, {"text": "Still here."})
     expect(chat.bot.last).to_have_text("Coach: Still here.")
+
+
+def test_a_safety_stop_retires_earlier_buttons_but_a_new_step_does_not(new_page, servers):
+    page, chat = _renderer(new_page, servers)
+    step = {"type": "session_step", "exercise_id": "glute_bridge", "side": None, "phase": "hold", "seconds": 30}
+    _push(page, {"text": "Hold.", "quick_replies": [{"title": "That hurts", "payload": "/report_pain"}], "custom": step})
+    _push(page, {"text": "Halfway.", "custom": {**step, "phase": "halfway", "cue": "halfway", "seconds": 15}})
+    hurts = chat.log.get_by_role("button", name="That hurts")
+    expect(hurts).to_be_enabled()  # still there to press mid-hold
+    _push(page, {"text": "Stop now.", "custom": {"type": "safety", "decision": "stop", "outcome": "STOP-STRETCH"}})
+    expect(hurts).to_be_disabled()
+    expect(chat.session).to_be_hidden()
+    expect(chat.alert).to_contain_text("Stop now.")  # a stop is announced assertively

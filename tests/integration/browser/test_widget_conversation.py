@@ -83,11 +83,11 @@ def test_paced_session_countdown_cues_pause_resume_then_red_flag(new_page, serve
 
     # Keyboard users keep their place: focus moves to each new question's answers.
     first_question = chat.page.locator(".pc-msg-question").first
-    expect(first_question.get_by_role("button", name="Yes")).to_be_focused()
+    expect(first_question.get_by_role("button", name="Yes", exact=True)).to_be_focused()
     page.keyboard.press("Tab")
-    expect(first_question.get_by_role("button", name="No")).to_be_focused()
+    expect(first_question.get_by_role("button", name="No", exact=True)).to_be_focused()
     page.keyboard.press("Enter")
-    expect(chat.page.locator(".pc-msg-question").nth(1).get_by_role("button", name="Yes")).to_be_focused()
+    expect(chat.page.locator(".pc-msg-question").nth(1).get_by_role("button", name="Yes", exact=True)).to_be_focused()
     assert chat.answer_screening("No") >= 3
 
     # The coach paces it (COACH_TIME_SCALE=0.02: a 30 s hold lasts 0.6 s); the page counts down.
