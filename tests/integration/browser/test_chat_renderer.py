@@ -197,7 +197,9 @@ def test_malformed_payloads_are_ignored_without_breaking_the_chat(new_page, serv
 def test_a_safety_stop_retires_earlier_buttons_but_a_new_step_does_not(new_page, servers):
     page, chat = _renderer(new_page, servers)
     step = {"type": "session_step", "exercise_id": "glute_bridge", "side": None, "phase": "hold", "seconds": 30}
-    _push(page, {"text": "Hold.", "quick_replies": [{"title": "That hurts", "payload": "/report_pain"}], "custom": step})
+    _push(
+        page, {"text": "Hold.", "quick_replies": [{"title": "That hurts", "payload": "/report_pain"}], "custom": step}
+    )
     _push(page, {"text": "Halfway.", "custom": {**step, "phase": "halfway", "cue": "halfway", "seconds": 15}})
     hurts = chat.log.get_by_role("button", name="That hurts")
     expect(hurts).to_be_enabled()  # still there to press mid-hold
