@@ -38,6 +38,10 @@ class Profile:
     hold_adjust: int = 0  # seconds added to every hold, learnt from ratings
     country: Optional[str] = None
     goals: List[str] = field(default_factory=list)
+    # Red flags at the routine-referral level (RF9r) stay until a clinician has checked the user.
+    referrals: List[str] = field(default_factory=list)
+    # Stretches a warning symptom happened in (exercise id -> why), left out from then on.
+    avoid: Dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

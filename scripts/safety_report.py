@@ -1,56 +1,98 @@
-"""Recall per outcome class on the labelled safety corpus (issue #3 targets).
+"""Safety figures on a labelled message set, through the core or the real servers.
 
-python -m scripts.safety_report [--misses] [--blind]
+python -m scripts.safety_report [--set NAME] [--rest] [--misses] [--json]
 
---blind scores tests/safety/blind_cases.yml instead: a set nobody tuned on (report only).
+Sets:
+  labelled     tests/safety/cases.yml: our regression suite (written with the rules; measures fit)
+  blind-2026   tests/safety/blind_cases.yml: written apart from the rules in an earlier round
+  real-tuning  tests/safety/real/tuning_r*.yml: real people's messages, the half we learn from
+  real-blind   tests/safety/real/blind_r*.yml: real people's messages nobody reads; totals only
+--rest runs the messages through the real Rasa and action servers over REST, each as a new
+user's first message. --misses lists the failures (refused for blind sets: their words are
+not for reading while the rules change).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import List
 
 from coach import settings
 from coach.kb.loader import load_directory
 from coach.safety.triage import Triage
-from tests.safety.corpus import (
-    BLIND_CASES,
-    CASES,
-    HIGH_STAKES,
-    leaked_exclusions,
-    load_cases,
-    recall_report,
-    run_case,
-    wrongly_stopped,
-)
+from evaluation.runners import run_in_core, run_over_rest
+from evaluation.scoring import REAL, ROOT, load_set
+
+SETS = {
+    "labelled": [ROOT / "tests" / "safety" / "cases.yml"],
+    "blind-2026": [ROOT / "tests" / "safety" / "blind_cases.yml"],
+    "real-tuning": sorted(REAL.glob("tuning_r*.yml")),
+    "real-blind": sorted(REAL.glob("blind_r*.yml")),
+}
 
 
-def main(argv) -> int:
-    triage = Triage(load_directory(settings.knowledge_dir()))
-    cases = load_cases(BLIND_CASES if "--blind" in argv else CASES)
+def cases_of(name: str) -> List[dict]:
+    return [c for path in SETS[name] for c in load_set(path)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", default="labelled", choices=sorted(SETS))
+    parser.add_argument("--rest", action="store_true", help="through the real servers over REST")
+    parser.add_argument("--misses", action="store_true", help="list failures (not for blind sets)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args(argv)
+    blind = "blind" in args.set and args.set != "blind-2026"
+    if args.misses and blind:
+        print("The blind half is not for reading while the rules change: totals only.", file=sys.stderr)
+        return 2
+    cases = [c for c in cases_of(args.set) if not (args.rest and c.get("in_session"))]
     started = time.perf_counter()
-    results = [run_case(triage, c) for c in cases]
-    per_message_ms = (time.perf_counter() - started) * 1000 / len(results)
-    report = recall_report(results)
-    print(f"{len(results)} labelled messages, {per_message_ms:.1f} ms per message\n")
-    print(f"{'outcome':<14}{'n':>5}{'recall':>9}  what it was decided as")
-    for outcome, row in report.items():
-        got = ", ".join(f"{k} {v}" for k, v in sorted(row["got"].items(), key=lambda kv: -kv[1]))
-        print(f"{outcome:<14}{row['n']:>5}{row['recall']:>9.1%}  {got}")
-    high = [r for r in results if r.expected in HIGH_STAKES]
-    high_ok = sum(r.got == r.expected and r.decision.urgency == r.case.get("urgency") for r in high)
-    ordinary = [r for r in results if r.expected in ("PROCEED", "CAUTION")]
-    exclude = [r for r in results if r.case.get("excluded")]
-    print(f"\nEMERGENCY/URGENT/CRISIS stopped with the right urgency: {high_ok}/{len(high)}")
-    print(f"Excluded stretches never offered: {sum(not leaked_exclusions(r) for r in exclude)}/{len(exclude)}")
-    print(f"PROCEED/CAUTION wrongly stopped: {len(wrongly_stopped(results))}/{len(ordinary)}")
-    if "--misses" in argv:
+    if args.rest:
+        figures, pairs = _over_rest(cases)
+    else:
+        figures, pairs = run_in_core(Triage(load_directory(settings.knowledge_dir())), cases)
+    ms = (time.perf_counter() - started) * 1000 / max(1, len(cases))
+    where = "the real servers over REST" if args.rest else "the core"
+    print(f"{args.set}: {len(cases)} messages through {where}, {ms:.1f} ms per message")
+    print(figures.table())
+    if not blind:
+        print(figures.confusion_table())
+    if args.json:
+        print(json.dumps(figures.as_dict()))
+    if args.misses:
+        failed = set(figures.failures)
         print("\nMisses:")
-        for r in results:
-            if r.got != r.expected:
-                print(f"  [{r.expected} -> {r.got} {r.decision.rule_ids}] {r.case['id']}: {r.case['text']}")
+        for case, seen in pairs:
+            if case["id"] in failed:
+                print(
+                    f"  [{case['outcome']} -> {seen.outcome}/{seen.urgency} offered={seen.offered[:3]}] {case['id']}: {case['text']}"
+                )
     return 0
 
 
+def _over_rest(cases):
+    from coach.store import create_db_engine
+    from coach.store import knowledge as kb_store
+    from tests.integration.servers import Servers, ensure_model
+
+    ensure_model()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'coach.sqlite3'}"
+        kb_store.save(create_db_engine(url), load_directory(settings.knowledge_dir()))
+        servers = Servers(Path(tmp), url)
+        try:
+            servers.start_actions()
+            servers.start_rasa()
+            return run_over_rest(servers.url, cases)
+        finally:
+            servers.stop()
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -46,8 +46,6 @@ GOALS = {
     "faq_what_is_psoas", "faq_why_tight_from_sitting", "faq_hold_time", "faq_frequency", "faq_glute_squeeze",
     "faq_before_or_after_exercise", "faq_back_pain", "faq_pain_rule",
 }  # fmt: skip
-# Words that could describe a red flag: only then is the learned classifier's suspicion asked about.
-SUSPICIOUS_KINDS = {"concept"}
 ALERT_INTENT = "safety_alert"
 
 
@@ -317,7 +315,7 @@ class Conversation:
             self._ask(ctx, decision.clarify)
             return
         if turn.intent == ALERT_INTENT and not decision.rule_ids:
-            if self._could_be_red_flag(turn):
+            if self._could_be_red_flag(turn, ctx.coach.triage.red_flag_vocabulary):
                 fallback = next((i for i in turn.alternatives if i in GOALS), None)
                 if fallback:
                     state.goal = Goal(fallback, dict(turn.entities))
@@ -332,10 +330,10 @@ class Conversation:
             self._reask(ctx, "question_back_to")
 
     @staticmethod
-    def _could_be_red_flag(turn: Turn) -> bool:
+    def _could_be_red_flag(turn: Turn, vocabulary) -> bool:
         """The learned classifier may only add a question when the message holds something a
-        red flag could be made of (a symptom the rules know, about the user)."""
-        return any(f.kind in SUSPICIOUS_KINDS and f.about_user_now for f in turn.findings)
+        red flag could be made of (a symptom word of a stop-level rule, about the user)."""
+        return any(f.kind == "concept" and f.id in vocabulary and f.about_user_now for f in turn.findings)
 
     # -- small helpers ----------------------------------------------------------------------------
     @staticmethod

@@ -65,8 +65,9 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
     if kind == "condition" and ident in kb.conditions:
         condition = kb.conditions[ident]
         if condition.time_rule:
-            options = (("recent", say("option_recent")), ("past", say("option_past")), unsure)
-            text = kb.texts.clarify_when.format(label=condition.label)
+            period = period_words(condition.time_rule.recent_days)
+            options = (("recent", say("option_recent", period=period)), ("past", say("option_past")), unsure)
+            text = kb.texts.clarify_when.format(label=condition.label, period=period)
             return Spec(Kind.WHEN, text, options, say("needs_when"), "recent", say("reading_recent"))
         options = (("cleared", say("option_cleared")), ("not_cleared", say("option_not_cleared")))
         text = kb.texts.clarify_cleared.format(label=condition.label)
@@ -94,6 +95,15 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
             Kind.UPDATE, say("update_question", what=label), options, say("needs_yes_no"), "no", say("option_no")
         )
     return None
+
+
+def period_words(days: int) -> str:
+    """90 -> "3 months", 365 -> "12 months", 7 -> "week", 180 -> "6 months"."""
+    if days <= 7:
+        return "week"
+    if days < 60:
+        return f"{round(days / 7)} weeks"
+    return f"{round(days / 30.4)} months"
 
 
 def checklist_value(means: List[str]) -> str:

@@ -208,10 +208,16 @@ def _assemble(kf: KnowledgeFile, origin: str) -> KnowledgeBase:
         for concept in rf.all_of + rf.any_of:
             if concept not in concepts:
                 problems.append(f"red_flags[{rf.id}]: unknown concept '{concept}'")
+        for ident in rf.unless:
+            if ident not in concepts and ident not in conditions:
+                problems.append(f"red_flags[{rf.id}].unless: unknown concept or condition '{ident}'")
     for concept in concepts.values():
         for ref in concept.from_duration.of if concept.from_duration else []:
             if ref not in concepts:
                 problems.append(f"concepts[{concept.id}].from_duration: unknown concept '{ref}'")
+    for concept in concepts.values():
+        if concept.implies and concept.implies not in conditions:
+            problems.append(f"concepts[{concept.id}].implies: unknown condition '{concept.implies}'")
     if "retraction" not in concepts:
         problems.append("concepts: 'retraction' is required (take-backs such as 'jk')")
     _unique(kf.screening, "screening", problems)

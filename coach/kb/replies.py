@@ -54,7 +54,7 @@ REPLY_PLACEHOLDERS: Dict[str, FrozenSet[str]] = {
         "option_yes": (),
         "option_no": (),
         "option_not_sure": (),
-        "option_recent": (),
+        "option_recent": ("period",),
         "option_past": (),
         "option_cleared": (),
         "option_not_cleared": (),

@@ -13,7 +13,15 @@ from typing import Dict, List, Optional
 from pydantic import BaseModel, Field, root_validator, validator
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-RULE_ID_PATTERN = re.compile(r"^(RF|PQ|CI|IS|SC)\d+$")
+RULE_ID_PATTERN = re.compile(r"^(RF|PQ|CI|IS|SC)\d+[a-z]?$")
+# A letter after the number marks one level of a reference row that has several (RF9r: the
+# routine-referral level of RF9); payloads report the reference row itself.
+
+
+def reference_rule(rule_id: str) -> str:
+    return rule_id.rstrip("abcdefghijklmnopqrstuvwxyz")
+
+
 SEED_PATTERN = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 
 
@@ -121,6 +129,14 @@ class Exercise(Strict):
         return value
 
 
+class Combo(Strict):
+    """Words that mean the concept together: one term from every group, in the same clause,
+    within `window` tokens (e.g. [bum, groin, privates] + [numb, tingling, can't feel])."""
+
+    groups: List[List[str]] = Field(min_items=2)
+    window: int = Field(8, ge=2, le=20)
+
+
 class TimeRule(Strict):
     """How the age of a disclosure changes its outcome (e.g. surgery 3 weeks vs 10 years ago)."""
 
@@ -139,6 +155,10 @@ class Condition(Strict):
     time_rule: Optional[TimeRule] = None
     advice: str  # what the coach says about it, in plain words
     phrases: List[str] = Field(min_items=1)  # what users say; matched with negation/time/third-party context
+    combos: List[Combo] = []  # words that mean it together, e.g. [knee, acl] + [surgery, op, repaired]
+    # Procedure words (cholecystectomy, laminectomy) whose stem names this condition's body site.
+    procedure_stems: List[str] = []
+    unless: List[str] = []  # words that cancel it in the same clause ("GP surgery" is a doctor's office)
 
     _id = validator("id", allow_reuse=True)(_check_id)
 
@@ -180,6 +200,8 @@ class RedFlag(Strict):
     message: str  # fixed, reviewed wording; action first
     safety_net: Optional[str] = None
     sources: List[str] = Field(min_items=1)  # source keys from safety-rules.md §6
+    session_only: bool = False  # fires only during a guided session (IS1, IS2)
+    unless: List[str] = []  # concept or condition ids that keep it from firing (familiar pain for RF9r)
 
     @validator("id")
     def rule_id(cls, value: str) -> str:
@@ -188,17 +210,10 @@ class RedFlag(Strict):
         return value
 
 
-class Combo(Strict):
-    """Words that mean the concept together: one term from every group, in the same clause,
-    within `window` tokens (e.g. [bum, groin, privates] + [numb, tingling, can't feel])."""
-
-    groups: List[List[str]] = Field(min_items=2)
-    window: int = Field(8, ge=2, le=20)
-
-
 class DurationRule(Strict):
     of: List[str] = Field(min_items=1)
     min_days: int = Field(ge=1)
+    unless: List[str] = []  # concept ids in the same message that say it is the familiar, long-standing kind
 
 
 class Concept(Strict):
@@ -213,6 +228,7 @@ class Concept(Strict):
     unless: List[str] = []
     # Also present when one of these concepts has lasted at least `min_days` ("back sore for 2 months").
     from_duration: Optional[DurationRule] = None
+    implies: Optional[str] = None  # a condition id this concept also stands for (a clinician's limit -> PQ5)
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

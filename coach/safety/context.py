@@ -36,6 +36,18 @@ SUBJECT_STARTERS = {
     "this",
     "that",
     "there",
+    # a question after a comma is a new clause: "I get pins and needles, what should I do?"
+    "what",
+    "how",
+    "which",
+    "why",
+    "should",
+    "could",
+    "would",
+    "can",
+    "any",
+    "anyone",
+    "is",
 }
 SOFT_BREAKS = {",", "and", "&", "-", "so", "because", "cos", "cause", "since", "plus", "lol", "haha", "tbh", "btw"}
 
@@ -78,7 +90,9 @@ PSEUDO_NEGATION_NEXT = {
 NEGATION_WINDOW = 7
 # After the phrase: "numbness is gone", "that cleared up", "fine now". Kept strict: "clearing the
 # gutters" or "are these ok?" must not erase a symptom.
-RESOLVED_WORDS = {"gone", "resolve", "resolved", "disappear", "disappeared", "heal", "healed", "recover", "recovered"}
+RESOLVED_WORDS = {
+    "gone", "resolve", "resolved", "disappear", "disappeared", "heal", "healed", "recover", "recovered", "pain-free",
+}  # fmt: skip
 RESOLVED_PAIRS = {
     ("clear", "up"),
     ("cleared", "up"),
@@ -91,6 +105,10 @@ RESOLVED_PAIRS = {
     ("settle", "down"),
     ("settled", "down"),
     ("all", "good"),
+    ("pain", "free"),
+    ("no", "problems"),
+    ("no", "trouble"),
+    ("fine", "since"),
 }
 RESOLVED_WINDOW = 6
 
@@ -140,7 +158,15 @@ THIRD_PARTY = {
     "someone",
     "somebody",
     "client",
+    "clients",
     "patient",
+    "patients",
+    "student",
+    "students",
+    "member",
+    "members",
+    "athlete",
+    "athletes",
     "kid",
     "child",
     "boyfriend",
@@ -227,6 +253,25 @@ AMBIGUOUS_MONTHS = {"may", "march", "mar", "jan", "jun", "sep", "dec", "oct", "n
 MONTH_LEAD_INS = {"in", "since", "last", "early", "late", "mid", "of", "from", "back", "until", "till", "on", "end"}
 
 
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+WEEKDAYS.update({"mon": 0, "tues": 1, "weds": 2, "thurs": 3, "fri": 4, "sat": 5, "sun": 6})
+WEEKDAY_LEAD_INS = {"on", "since", "last", "this", "from"}
+
+
+def _weekday_days(tokens, i: int, today: date) -> Optional[float]:
+    """Days since the weekday named ("on Saturday" = the last Saturday; "last Friday's run")."""
+    word = tokens[i].rstrip("'s")
+    day = WEEKDAYS.get(word)
+    if day is None:
+        return None
+    if len(word) <= 4 and not (i > 0 and tokens[i - 1] in WEEKDAY_LEAD_INS):
+        return None  # "sat", "sun", "fri" alone are other words
+    back = (today.weekday() - day) % 7
+    if back == 0 and not (i > 0 and tokens[i - 1] == "this"):
+        back = 7 if i > 0 and tokens[i - 1] == "last" else 0
+    return float(back)
+
+
 def _month_days(tokens, i: int, today: date) -> Optional[float]:
     """Days since the month named at tokens[i] ("in March" = the last March before today)."""
     month = MONTHS.get(tokens[i])
@@ -278,9 +323,9 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
     negative_form = doc[start].lemma_.lower() in NEGATION_CUES  # "no table", "no proper bed"
     return Context(
         negated=not negative_form and _negated(doc, left, start),
-        third_party=_third_party(doc, left, start, end, right),
-        hypothetical=_hypothetical(doc, left, start),
-        resolved=_resolved(doc, end, right),
+        third_party=_family_history(doc, left, right) or _third_party(doc, left, start, end, right),
+        hypothetical=_hypothetical(doc, left, start) or _future(doc, left, start, end, right),
+        resolved=_resolved(doc, end, right) or _checked_since(doc, start, end),
         days_ago=days_ago(doc, left, right, today),
         duration_days=duration_days(doc, left, right),
     )
@@ -288,6 +333,31 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
 
 def with_negation(c: Context, negated: bool) -> Context:
     return replace(c, negated=negated)
+
+
+def with_days_ago(c: Context, days: Optional[float]) -> Context:
+    return replace(c, days_ago=days)
+
+
+SENTENCE_BREAKS = {".", "!", "?", "\n"}
+
+
+def sentence_bounds(doc: Doc, start: int, end: int) -> Tuple[int, int]:
+    left = start
+    while left > 0 and doc[left - 1].lower_ not in SENTENCE_BREAKS:
+        left -= 1
+    right = end
+    while right < len(doc) and doc[right - 1].lower_ not in SENTENCE_BREAKS:
+        right += 1
+    return left, right
+
+
+def days_ago_nearby(doc: Doc, start: int, end: int, today: date) -> Optional[float]:
+    """When a clause gives no time ("the op went well"), the sentence may ("...on the 27th of
+    March"), and failing that the message ("Post hip replacement, week 3. ...")."""
+    left, right = sentence_bounds(doc, start, end)
+    near = days_ago(doc, left, right, today)
+    return near if near is not None else days_ago(doc, 0, len(doc), today)
 
 
 def any_term_negated(doc: Doc, terms) -> bool:
@@ -307,6 +377,8 @@ def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
             continue
         lemma = doc[i].lemma_.lower()
         if lemma in NEGATION_CUES or doc[i].lower_ == "n't":
+            if _negates_wellbeing(doc, i):
+                continue  # "wasn't feeling too good - tired and fluey": the unwellness is affirmed
             nxt = doc[i + 1].lemma_.lower() if i + 1 < len(doc) else ""
             nxt2 = doc[i + 2].lemma_.lower() if i + 2 < len(doc) else ""
             if nxt in PSEUDO_NEGATION_NEXT or nxt2 in PSEUDO_NEGATION_NEXT and nxt in {"be", "really", "even", "a"}:
@@ -315,22 +387,76 @@ def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
     return False
 
 
+FAMILY_HISTORY = re.compile(
+    r"\b(in|runs in|run in) (my|the|our) family\b|\bfamily history\b|\bhereditary\b|\bgenetic\b"
+)
+CHECKED = re.compile(
+    r"\b(checked me (out|over)|got (it )?checked|been checked|x-?rays? (was|were|came back) (clear|fine|normal)|"
+    r"no (fractures?|breaks?|broken bones?)|nothing (was )?broken|didn'?t break anything|wasn'?t broken|"
+    r"ruled out a (fracture|break)|(doctor|gp|a&e|er|hospital) said (it was|it's) (fine|ok|okay|nothing))\b"
+)
+
+
+def _family_history(doc: Doc, left: int, right: int) -> bool:
+    """'a history of knee replacements in my family', 'runs in the family': not the user's."""
+    return bool(FAMILY_HISTORY.search(doc[left:right].text))
+
+
+def _checked_since(doc: Doc, start: int, end: int) -> bool:
+    """Already assessed ('ER checked me out, no fractures'; 'lucky I didn't break anything'), said
+    in the same sentence or the next one: history to ask about (RF3's exception), not an emergency."""
+    left, right = sentence_bounds(doc, start, end)
+    _, after = sentence_bounds(doc, right, min(len(doc), right + 1)) if right < len(doc) else (right, right)
+    return bool(CHECKED.search(doc[left:after].text))
+
+
+WELLBEING = {"good", "well", "great", "right", "myself", "brilliant", "100", "100%", "normal", "fine", "best", "top"}
+
+
+def _negates_wellbeing(doc: Doc, i: int) -> bool:
+    """'not feeling (too) good', "haven't been well": the negation is of feeling well."""
+    ahead = [t.lemma_.lower() for t in doc[i + 1 : i + 5]]
+    return "feel" in ahead[:3] and any(w in WELLBEING for w in ahead) or (ahead[:2] in (["be", "well"], ["well"]))
+
+
 def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
     """The nearest person mentioned before the phrase decides whose symptom it is, unless the
-    user is the one it happens to ("my uncle is hurting me")."""
+    user is the one it happens to ("my uncle is hurting me"). A clause that names nobody
+    belongs to the person the message was last about ("My mum is 80. Bad hip, arthritis.")."""
     if any(t.lower_ in FIRST_PERSON_OBJECTS for t in doc[end : min(right, end + 3)]):
         return False
-    for i in range(start - 1, left - 1, -1):
+    for i in range(start - 1, -1, -1):
         word = doc[i].lower_
         if word in FIRST_PERSON:
+            if i < left and _reported_to_user(doc, i):
+                continue  # "I have a client who..." names the user only as the one asking
             return False
         if word in THIRD_PARTY or doc[i].lemma_.lower() in THIRD_PARTY:
             if i + 1 < start and doc[i + 1].lemma_.lower() in REPORTING_VERBS:
                 continue  # "they said it was a fracture": reported speech about the user
+            if i < left and word in PRONOUNS_ONLY and not _named_before(doc, i):
+                return False  # a bare "she" two sentences back with nobody introduced: not enough
             return True
     # "family history of cancer", "runs in the family"
     clause = [t.lower_ for t in doc[left:start]]
     return "family" in clause or "history" in clause and "family" in [t.lower_ for t in doc]
+
+
+PRONOUNS_ONLY = {"he", "she", "they", "his", "her", "their", "him"}
+
+
+def _reported_to_user(doc: Doc, i: int) -> bool:
+    """'I have a client', 'I teach a student', 'I'm asking for my mum': the 'I' introduces someone else."""
+    window = [t.lower_ for t in doc[i : i + 6]]
+    return any(w in INTRODUCED for w in window)
+
+
+def _named_before(doc: Doc, i: int) -> bool:
+    return any(t.lower_ in THIRD_PARTY and t.lower_ not in PRONOUNS_ONLY for t in doc[:i])
+
+
+INTRODUCED = {"client", "clients", "student", "students", "patient", "patients", "mum", "mom", "dad", "mother", "father",
+              "husband", "wife", "partner", "friend", "son", "daughter", "uncle", "aunt", "grandma", "grandad"}  # fmt: skip
 
 
 def _hypothetical(doc: Doc, left: int, start: int) -> bool:
@@ -338,6 +464,40 @@ def _hypothetical(doc: Doc, left: int, start: int) -> bool:
     if any(w in HYPOTHETICAL_CUES for w in lemmas):
         return True
     return any(_contains(lemmas, phrase) for phrase in HYPOTHETICAL_PHRASES)
+
+
+# Something still to come is not something that happened: "I'm about to have a knee replacement",
+# "waiting for hip surgery", "my op is next month", "to prevent needing surgery".
+FUTURE_BEFORE = (
+    ("about", "to"), ("go", "to", "have"), ("go", "to", "need"), ("will", "have"), ("will", "need"), ("would", "need"),
+    ("might", "need"), ("may", "need"), ("might", "have"), ("could", "need"), ("wait", "for"), ("waiting", "for"),
+    ("waiting", "list"), ("book", "in"), ("book", "for"), ("schedule", "for"), ("due", "to", "have"), ("plan", "to", "have"),
+    ("hope", "to", "have"), ("consider",), ("considering",), ("prevent",), ("avoid",), ("delay",), ("put", "off"),
+    ("recommend",), ("recommended",), ("suggest",), ("candidate", "for"), ("need", "a"), ("need", "an"),
+    ("need", "to", "have"), ("before", "my"), ("ahead", "of"), ("prior", "to"), ("pre",), ("pre-op",), ("prehab",),
+)  # fmt: skip
+FUTURE_AFTER = {"tomorrow", "soon", "upcoming"}
+FUTURE_AFTER_PAIRS = {("next", "week"), ("next", "month"), ("next", "year"), ("coming", "up"), ("in", "the", "new")}
+
+
+def _future(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
+    before = [t.lemma_.lower() for t in doc[left:start]]
+    if any(_contains(before, phrase) for phrase in FUTURE_BEFORE):
+        return True
+    after = [t.lower_ for t in doc[end:right]]
+    if any(w in FUTURE_AFTER for w in after):
+        return True
+    if any(tuple(after[i : i + 2]) in FUTURE_AFTER_PAIRS for i in range(len(after))):
+        return True
+    # "in 2 weeks" (time to come) but not "in 2015" or "in the past 2 weeks"
+    for i in range(len(after) - 2):
+        if (
+            after[i] == "in"
+            and (after[i + 1].isdigit() or after[i + 1] in NUMBER_WORDS)
+            and after[i + 2].rstrip("s") in UNIT_DAYS
+        ):
+            return True
+    return False
 
 
 def _contains(seq, phrase) -> bool:
@@ -357,7 +517,7 @@ def _resolved(doc: Doc, end: int, right: int) -> bool:
         and doc[right].lower_ in ANAPHORA
     ):
         _, right = clause_bounds(doc, right, right + 1)
-    window = doc[end : min(right, end + RESOLVED_WINDOW + 3)]
+    window = [t for t in doc[end : min(right, end + RESOLVED_WINDOW + 3)] if t.lower_ != "-"]  # "pain-free"
     words = [t.lower_ for t in window]
     lemmas = [t.lemma_.lower() for t in window]
 
@@ -383,6 +543,9 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             amount = _amount_before(tokens, i)
             if _is_duration(tokens, i):
                 continue  # "for 3 years", "over the last few months", "28 weeks pregnant": ongoing, not past
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if amount is None and following.isdigit() and unit in ("day", "week") and tokens[i] == unit:
+                return float(following) * UNIT_DAYS[unit]  # "week 3" after an operation, "day 10 post-op"
             if amount is not None:
                 # "3 weeks ago", "2 weeks post-op", "since 2 weeks"; a bare "33 weeks" is not a time in the past
                 if i + 1 < len(tokens) and tokens[i + 1] in AGO_AFTER:
@@ -391,9 +554,12 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             if i > 0 and tokens[i - 1] in {"last", "past", "previous"}:
                 return UNIT_DAYS[unit]
             if i > 0 and tokens[i - 1] in {"this"}:
-                return 0
+                return THIS_PERIOD.get(unit, 0)  # "this year" is months ago on average, "this week" days
             if tokens[i] != unit and tokens[i] != lemma or tokens[i].endswith("s"):
                 return UNIT_DAYS[unit] * 2  # "years ago", "for weeks": a plural with no number means a few
+        weekday_days = _weekday_days(tokens, i, today)
+        if weekday_days is not None:
+            return weekday_days
         month_days = _month_days(tokens, i, today)
         if month_days is not None:
             return month_days
@@ -401,6 +567,12 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             return max(0, (today.year - int(tokens[i])) * 365)
         if tokens[i] in {"morning", "afternoon", "evening"} and i > 0 and tokens[i - 1] in {"this", "since"}:
             return 0
+        if tokens[i] == "when" and tokens[i + 1 : i + 3] in (["i", "was"], ["i", "were"]) and i + 3 < len(tokens):
+            nxt = tokens[i + 3]
+            if nxt.isdigit() or nxt in {"young", "younger", "little", "a", "at", "in", "still", "pregnant"}:
+                return 3650.0  # "when I was 19", "when I was a kid": long ago
+        if tokens[i] in RECOVERING and tokens[i + 1 : i + 2] in (["from"], ["after"]):
+            return 14.0  # "recovering from my op", "healing after surgery": recent, though no date is said
         if tokens[i] == "just" and tokens[i + 1 : i + 2] in (["had"], ["got"], ["come"]):
             return 3.0  # "just had surgery"; "just sitting" is not a time
         if tokens[i] == "while" and i > 0 and tokens[i - 1] == "a" and tokens[i + 1 : i + 2] in (["ago"], ["back"]):
@@ -410,9 +582,24 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
     return None
 
 
+THIS_PERIOD = {"day": 0, "night": 0, "week": 3, "month": 15, "year": 180, "decade": 1800}
+RECOVERING = {"recovering", "recover", "recuperating", "healing", "convalescing"}
 DURATION_BEFORE = {"for", "over", "past", "last", "recent", "these"}
 DURATION_AFTER = {"pregnant", "gone", "along", "now", "straight", "running", "long"}
-AGO_AFTER = {"ago", "back", "before", "earlier", "post", "postpartum", "post-op", "postop", "out", "since"}
+AGO_AFTER = {
+    "ago",
+    "back",
+    "before",
+    "earlier",
+    "post",
+    "postpartum",
+    "post-op",
+    "postop",
+    "out",
+    "since",
+    "after",
+    "later",
+}
 
 
 def duration_days(doc: Doc, left: int, right: int) -> Optional[float]:

@@ -8,6 +8,8 @@ hypotheticals around each match.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import replace
 from datetime import date
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -18,8 +20,28 @@ from coach.safety import context as ctx
 from coach.safety.findings import Finding
 from coach.safety.text import TypoFixer, blank_english, make_doc
 
-# Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain".
-KINDS = ("concept", "condition", "constraint")
+# Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain",
+# "exercise:rear_foot_elevated_hip_flexor_stretch" (a stretch named, for symptoms told about it).
+KINDS = ("concept", "condition", "constraint", "exercise")
+# Pain words an injury episode needs (one of them, about the user).
+PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "sharp_pain", "warning_pain", "limp"})
+# Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
+# the leg instead of the stretched muscle (safety-rules.md §3's pain rule).
+LOCAL_WARNINGS = frozenset(
+    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "back_pain"), ("concept", "leg_pain"),
+     ("condition", "knee_pain"), ("concept", "sharp_pain")}
+)  # fmt: skip
+SYSTEMIC_WARNINGS = frozenset(
+    {("concept", "dizzy"), ("concept", "nausea"), ("concept", "palpitations"), ("concept", "near_faint")}
+)
+# A plain "it hurts" counts only in the very sentence that names the stretch.
+SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain")})
+IMPROVING = re.compile(
+    r"\b(better than it was|getting better|easing|eased|settling|settled|improving|improved|much better)\b"
+)
+EXACT = "="  # a phrase written "=legs" matches that exact word form, not its lemma
+# An episode of CI21 is this recent at most (days), counted from what the message says.
+ACUTE_DAYS = 7
 
 
 class Detector:
@@ -31,34 +53,61 @@ class Detector:
             phrases[f"condition:{condition.id}"] = condition.phrases
         for constraint in kb.constraints.values():
             phrases[f"constraint:{constraint.id}"] = constraint.phrases
-        # Combo groups are matched like phrases under labels "group:<concept>:<combo>:<group>".
+        for exercise in kb.exercises.values():
+            phrases[f"exercise:{exercise.id}"] = [exercise.name, *exercise.aliases]
+        self.implies = {c.id: c.implies for c in kb.concepts.values() if c.implies}
+        # Combo groups are matched like phrases under labels "group:<kind>:<id>:<combo>:<group>".
         self.combos: Dict[str, List[Tuple[int, int, int]]] = {}
-        for concept in kb.concepts.values():
-            for c_i, combo in enumerate(concept.combos):
-                self.combos.setdefault(concept.id, []).append((c_i, len(combo.groups), combo.window))
-                for g_i, terms in enumerate(combo.groups):
-                    phrases[f"group:{concept.id}:{c_i}:{g_i}"] = terms
-        self.unless = {c.id: {w.lower() for w in c.unless} for c in kb.concepts.values() if c.unless}
+        for kind, entries in (("concept", kb.concepts.values()), ("condition", kb.conditions.values())):
+            for entry in entries:
+                for c_i, combo in enumerate(entry.combos):
+                    self.combos.setdefault(f"{kind}:{entry.id}", []).append((c_i, len(combo.groups), combo.window))
+                    for g_i, terms in enumerate(combo.groups):
+                        phrases[f"group:{kind}:{entry.id}:{c_i}:{g_i}"] = terms
+        # Procedure words by stem ("cholecyst" + "ectomy"): the stem names the condition.
+        self.procedure_stems = sorted(
+            ((stem, c.id) for c in kb.conditions.values() for stem in c.procedure_stems), key=lambda sc: -len(sc[0])
+        )
+        self.timed_conditions = {c.id for c in kb.conditions.values() if c.time_rule}
+        self.unless = {
+            f"{kind}:{e.id}": {w.lower() for w in e.unless}
+            for kind, entries in (("concept", kb.concepts.values()), ("condition", kb.conditions.values()))
+            for e in entries
+            if e.unless
+        }
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
         self.durations = {c.id: c.from_duration for c in kb.concepts.values() if c.from_duration}
-        vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().split()}
+        vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().lstrip(EXACT).split()}
+        vocabulary |= {stem for stem, _ in self.procedure_stems}
         self.fixer = TypoFixer(vocabulary)
+        # Phrases match on lemmas ("hurts" = "hurt"); a term written "=legs" matches those exact
+        # words, for the few places where the form carries the meaning (both legs, not one leg).
         self.matcher = PhraseMatcher(blank_english().vocab, attr="LEMMA")
+        self.exact_matcher = PhraseMatcher(blank_english().vocab, attr="LOWER")
         for label, plist in phrases.items():
-            self.matcher.add(label, [make_doc(p) for p in plist])
+            lemma = [make_doc(p) for p in plist if not p.startswith(EXACT)]
+            exact = [make_doc(p[len(EXACT) :]) for p in plist if p.startswith(EXACT)]
+            if lemma:
+                self.matcher.add(label, lemma)
+            if exact:
+                self.exact_matcher.add(label, exact)
 
     def detect(self, text: str, today: Optional[date] = None) -> List[Finding]:
         today = today or date.today()
         doc = make_doc(text, self.fixer)
-        raw = [(self.matcher.vocab.strings[label], start, end) for label, start, end in self.matcher(doc)]
+        strings = self.matcher.vocab.strings
+        raw = [(strings[label], start, end) for label, start, end in [*self.matcher(doc), *self.exact_matcher(doc)]]
         combos = self._combos(doc, raw)
-        spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos))
+        procedures = self._procedures(doc)
+        spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos) + procedures)
         findings: List[Finding] = list(_age_findings(doc.text))
         for label, start, end in spans:
             kind, _, ident = label.partition(":")
-            if kind == "concept" and ident in self.unless and self._cancelled(doc, start, end, self.unless[ident]):
+            if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
             c = ctx.read(doc, start, end, today)
+            if kind == "condition" and ident in self.timed_conditions and c.days_ago is None:
+                c = ctx.with_days_ago(c, ctx.days_ago_nearby(doc, start, end, today))
             terms = combos.get((label, start, end))
             if terms and not c.negated:
                 c = ctx.with_negation(c, ctx.any_term_negated(doc, terms))
@@ -77,18 +126,77 @@ class Detector:
                     duration_days=c.duration_days,
                 )
             )
+        findings += self._implied(findings)
+        findings += self._episodes(doc, findings, today)
+        findings += self._in_a_stretch(doc, findings)
         return findings + self._lasting(findings)
 
-    def when(self, text: str, today: Optional[date] = None) -> Optional[float]:
-        """How many days ago the whole message says something happened ("about 8 weeks ago",
-        "in March", "last year"), or None: the answer to a "when was that?" question."""
-        doc = make_doc(text, self.fixer)
-        return ctx.days_ago(doc, 0, len(doc), today or date.today())
+    def _implied(self, findings: List[Finding]) -> List[Finding]:
+        """A concept that stands for a condition ("my physio said no stretching yet" -> PQ5)."""
+        return [
+            replace(f, kind="condition", id=self.implies[f.id])
+            for f in findings
+            if f.kind == "concept" and f.id in self.implies
+        ]
+
+    def _episodes(self, doc, findings: List[Finding], today: date) -> List[Finding]:
+        """CI21 read across the message: a new injury of the last few days. Either an injury event
+        ("did my back in", "something went pop") with pain, told with a time in the last week or
+        none at all (a story told now is about now); or walking or standing that hurts since a
+        time in the last week ("since yesterday every step hurts")."""
+        mine = [f for f in findings if f.kind == "concept" and f.about_user_now]
+        about = {f.id for f in mine}
+        days = ctx.days_ago(doc, 0, len(doc), today)
+        recent = days is not None and days <= ACUTE_DAYS
+        hurting = about & PAIN_CONCEPTS
+        event = next((f for f in mine if f.id == "acute_onset"), None)
+        # The event path needs the injury to matter now: walking or standing hurts, or a sharp,
+        # tearing kind of pain that is not already easing ("it's better than it was" is CI1).
+        matters = "walking_impact" in about or (
+            about & {"warning_pain", "sharp_pain"} and not IMPROVING.search(doc.text)
+        )
+        if event is not None and hurting and matters and (days is None or recent):
+            return [Finding("condition", "acute_injury", event.text, event.start, event.end, days_ago=days or 0.0)]
+        impact = next((f for f in mine if f.id == "walking_impact"), None)
+        if impact is not None and hurting and recent:
+            return [Finding("condition", "acute_injury", impact.text, impact.start, impact.end, days_ago=days)]
+        return []
+
+    def _in_a_stretch(self, doc, findings: List[Finding]) -> List[Finding]:
+        """A warning symptom told in the same sentence as a stretch, pose or exercise position, or
+        in the sentence right after it, happened in that stretch (IS1s, IS2s)."""
+        starts = _sentence_starts(doc)
+        where = [f for f in findings if f.about_user_now and (f.id == "stretch_context" or f.kind == "exercise")]
+        if not where:
+            return []
+        scenes = {_sentence_of(starts, f.start) for f in where}
+        found = []
+        for concept, symptoms in (
+            ("stretch_local_symptom", LOCAL_WARNINGS),
+            ("stretch_systemic_symptom", SYSTEMIC_WARNINGS),
+        ):
+            hit = next(
+                (
+                    f
+                    for f in findings
+                    if (f.kind, f.id) in symptoms
+                    and f.about_user_now
+                    and not f.resolved
+                    and _near(_sentence_of(starts, f.start), scenes, wide=(f.kind, f.id) not in SAME_SENTENCE_ONLY)
+                ),
+                None,
+            )
+            if hit is not None:
+                found.append(Finding("concept", concept, hit.text, hit.start, hit.end, days_ago=hit.days_ago))
+        return found
 
     def _lasting(self, findings: List[Finding]) -> List[Finding]:
         """Concepts implied by how long another has lasted (pain not settling after ~6 weeks, RF9)."""
         extra = []
+        present = {f.id for f in findings if f.kind == "concept" and f.about_user_now}
         for concept, rule in self.durations.items():
+            if present & set(rule.unless):
+                continue  # "for years, same as always": the familiar kind is not a red flag
             for f in findings:
                 if (
                     f.kind == "concept"
@@ -111,8 +219,8 @@ class Detector:
         by_group: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for label, start, end in raw:
             if label.startswith("group:"):
-                _, concept, c_i, g_i = label.split(":")
-                by_group.setdefault((concept, int(c_i), int(g_i)), []).append((start, end))
+                _, kind, ident, c_i, g_i = label.split(":")
+                by_group.setdefault((f"{kind}:{ident}", int(c_i), int(g_i)), []).append((start, end))
         found: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for concept, combos in self.combos.items():
             for c_i, n_groups, window in combos:
@@ -130,9 +238,28 @@ class Detector:
                             break
                         span.append(min(near, key=lambda se: abs(se[0] - a_start)))
                     else:
-                        found[(f"concept:{concept}", min(s for s, _ in span), max(e for _, e in span))] = span
+                        found[(concept, min(s for s, _ in span), max(e for _, e in span))] = span
         return found
 
+    def _procedures(self, doc) -> List[Tuple[str, int, int]]:
+        """Operations named by their medical word ("laparoscopic cholecystectomy", "laminectomy",
+        "arthroplasty"), misspelt or not: the suffix says it is a procedure, the stem where."""
+        found = []
+        for i, token in enumerate(doc):
+            word = token.lower_
+            if len(word) < 8 or not PROCEDURE_SUFFIX.search(word):
+                continue
+            condition = next((cid for stem, cid in self.procedure_stems if stem in word), "recent_surgery")
+            found.append((f"condition:{condition}", i, i + 1))
+        return found
+
+
+# Surgical suffixes: -ectomy (removal), -otomy/-ostomy (cutting, an opening), -plasty (repair or
+# replacement), -pexy (fixing in place), -rrhaphy (stitching), -desis (fusion), -scopic/-scopy
+# (keyhole), with the misspellings people type ("hysterectomey", "cholecystecomy").
+PROCEDURE_SUFFIX = re.compile(
+    r"(?:e[ck]t?o?m|otom|ostom)(?:y|ie|ies|ey)$|(?:plast(?:y|ies)|pexy|rrhaphy|desis)$|(?:arthro|laparo|hystero)scop(?:y|ic|ies)$"
+)
 
 # "I'm 79", "aged 14", "63 years old" — but not "I'm 14 weeks pregnant" or "I'm 14 stone".
 _AGE = re.compile(
@@ -155,6 +282,24 @@ def _age_findings(text: str) -> Iterable[Finding]:
             yield Finding("concept", "older_adult", match.group(0), start=match.start(), end=match.end())
         elif age < MINOR_AGE and age >= 5:
             yield Finding("condition", "under_16", match.group(0), start=match.start(), end=match.end())
+
+
+def _sentence_starts(doc) -> List[int]:
+    """Character offsets where sentences start (after . ! ? or a line break)."""
+    starts = [0]
+    for token in doc:
+        if token.lower_ in ctx.SENTENCE_BREAKS and token.i + 1 < len(doc):
+            starts.append(doc[token.i + 1].idx)
+    return starts
+
+
+def _sentence_of(starts: List[int], char: int) -> int:
+    return bisect_right(starts, char) - 1
+
+
+def _near(sentence: int, scenes, wide: bool) -> bool:
+    """The same sentence as a stretch scene, or (wide) the sentence before or after it."""
+    return sentence in scenes or wide and bool({sentence - 1, sentence + 1} & scenes)
 
 
 def _longest_first(matches: Iterable[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:

@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from coach.kb.loader import KnowledgeBase
-from coach.kb.schema import Outcome, RedFlag
+from coach.kb.schema import Outcome, RedFlag, reference_rule
 from coach.profile import Alert, ConditionNote, Profile
 from coach.safety.findings import Finding
 
@@ -30,7 +30,23 @@ URGENCY = {
     Outcome.REFER: "routine",
     Outcome.DEFER: "routine",
 }
-PAST_AFTER_DAYS = 42  # a symptom older than ~6 weeks is history to ask about, not an emergency now
+PAST_AFTER_DAYS = 42
+CLEARANCE = "clinician_clearance"
+STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
+INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
+GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition"})
+INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
+# Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
+CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
+CLINICIAN_LIMIT = "clinician_limit"
+# Findings that say nothing about anyone's health (who is asking, which stretch was named).
+NOT_HEALTH = {
+    "own_body",
+    CLEARANCE,
+    "retraction",
+    "older_adult",
+    "age_50_plus",
+}  # a symptom older than ~6 weeks is history to ask about, not an emergency now
 
 
 def more_severe(a: Outcome, b: Outcome) -> Outcome:
@@ -105,7 +121,7 @@ class Decision:
             "decision": self.decision,
             "outcome": self.outcome.value,
             "urgency": self.urgency,
-            "flags": list(self.rule_ids),
+            "flags": list(dict.fromkeys(reference_rule(r) for r in self.rule_ids)),
             "excluded": sorted(self.excluded),
         }
         if self.about:
@@ -119,6 +135,11 @@ class Triage:
     def __init__(self, kb: KnowledgeBase, detector: Optional[Detector] = None):
         self.kb = kb
         self._detector = detector
+        # What a stop-level red flag can be made of: only a message holding one of these words
+        # may be asked the red-flag checklist on the learned classifier's suspicion.
+        self.red_flag_vocabulary = (
+            frozenset(c for rule in kb.red_flags.values() for c in rule.all_of + rule.any_of) - CONTEXT_ONLY
+        )
 
     @property
     def detector(self) -> Detector:
@@ -141,31 +162,139 @@ class Triage:
         today = today or date.today()
         profile = _copy(profile)
         d = Decision()
+        if self._about_someone_else(d, findings, in_session):
+            return d, profile  # nothing of it becomes the user's profile
         active = {f.id for f in findings if f.kind == "concept" and _current(f)}
         past = {f.id for f in findings if f.kind == "concept" and f.about_user_now and not _current(f)}
         asked = {f.id for f in findings if f.kind == "concept" and f.hypothetical and not f.negated}
         denied = {f.id for f in findings if f.kind == "concept" and f.negated and not f.third_party}
+        # A changed walk explained by what the message itself says (a fresh injury, a known
+        # condition such as Parkinson's) is that, not a new nerve problem (RF2).
+        if any(f.kind == "condition" and f.id in GAIT_EXPLAINED_BY and not f.negated for f in findings):
+            active.discard("walking_change")
 
-        self._red_flags(d, profile, active, past, asked, in_session)
+        said = {f.id for f in findings if f.about_user_now and not f.resolved}
+        self._red_flags(d, profile, active, past, asked, in_session, said)
+        self._crisis_first(d, active)
         self._sticky(d, profile, active, denied)
-        self._note_disclosures(profile, findings, today)
+        self._stretch_symptom(d, profile, findings)
+        # Dizziness told as happening in a stretch is that stretch's STOP-STRETCH (IS2s), not the
+        # PAR-Q+ history of dizzy spells (PQ2): only a repeat makes it a referral.
+        explained = STRETCH_EXPLAINS if "IS2s" in d.rule_ids else frozenset()
+        self._note_disclosures(profile, findings, today, explained)
+        self._clearance(profile, findings)
         self._profile_outcomes(d, profile, today)
         return d, profile
 
-    # -- red flags -------------------------------------------------------------------------------
-    def _red_flags(self, d: Decision, profile: Profile, active, past, asked, in_session: bool) -> None:
+    # -- someone else ------------------------------------------------------------------------------
+    def _about_someone_else(self, d: Decision, findings: List[Finding], in_session: bool) -> bool:
+        """Another person's emergency, urgent problem or crisis, happening now, is answered for them
+        whoever is typing ("she fainted getting off the table"). A message only about another
+        person's health is answered for that person (their clinician first; SC1), and nothing of
+        it becomes the user's profile: True then, and nothing else is judged."""
+        health = [f for f in findings if f.kind in ("concept", "condition", "constraint") and f.id not in NOT_HEALTH]
+        # Someone else's health now, or a request for them; "mum had cancer years ago" is family history.
+        theirs = [
+            f
+            for f in health
+            if f.third_party
+            and not f.negated
+            and not f.hypothetical
+            and (
+                f.id == "third_party_screening"
+                or (
+                    not f.resolved
+                    and (f.days_ago is None or f.days_ago <= PAST_AFTER_DAYS)
+                    and not (f.kind == "concept" and self.kb.concepts[f.id].historical)
+                )
+            )
+        ]
+        if not theirs:
+            return False
+        # Their emergency is one happening now (no time said, or today): "broke his hip last month"
+        # is their clinician's business, not a call to make for them.
+        present = {
+            f.id for f in theirs if f.kind == "concept" and not f.resolved and (f.days_ago is None or f.days_ago <= 1)
+        }
         for rule in self.kb.red_flags.values():
-            if rule.id.startswith("IS") and not in_session:
+            if rule.outcome in STICKY and not rule.session_only and _fires(rule, present):
+                self._raise(d, rule)
+                d.about = "someone_else"
+        mine = [f for f in health if not f.third_party and not f.negated]
+        speaks_of_self = any(f.id == "own_body" and not f.third_party for f in findings)
+        if in_session or mine or speaks_of_self:
+            return False
+        if not d.rule_ids:
+            self._escalate(d, Outcome.OUT_OF_SCOPE, "SC1")
+        d.about = "someone_else"
+        return True
+
+    # -- a symptom in a stretch, told outside a session ----------------------------------------------
+    def _stretch_symptom(self, d: Decision, profile: Profile, findings: List[Finding]) -> None:
+        """Which stretch a STOP-STRETCH symptom happened in: it and its harder variants are left out,
+        and the user's profile keeps it out of later suggestions."""
+        if d.outcome is not Outcome.STOP_STRETCH:
+            return
+        named = [f for f in findings if f.kind == "exercise" and not f.negated and not f.third_party]
+        if not named:
+            return
+        stretch = named[0].id
+        d.stretch = stretch
+        reason = "it gave you symptoms that mean stopping"
+        for ex_id in [stretch, *self.kb.exercises[stretch].progressions]:
+            profile.avoid.setdefault(ex_id, reason)
+
+    # -- a clinician's say-so ------------------------------------------------------------------------
+    def _clearance(self, profile: Profile, findings: List[Finding]) -> None:
+        """ "My GP has signed me off": what the coach would ask about is already answered. Applies
+        to the conditions told in the same message (or still waiting for an answer) and to
+        routine referrals; never to a red flag, and never when a limit is in the same message."""
+        cleared = any(f.id == CLEARANCE and f.about_user_now and not f.resolved for f in findings)
+        limited = any(f.id == CLINICIAN_LIMIT and f.about_user_now for f in findings)
+        if not cleared or limited:
+            return
+        told_now = {f.id for f in findings if f.kind == "condition" and not f.negated and not f.third_party}
+        for note in profile.conditions.values():
+            if note.id in told_now or note.cleared is None:
+                note.cleared = True
+        profile.referrals = []
+
+    # -- red flags -------------------------------------------------------------------------------
+    def _red_flags(
+        self, d: Decision, profile: Profile, active, past, asked, in_session: bool, said=frozenset()
+    ) -> None:
+        for rule in self.kb.red_flags.values():
+            if rule.session_only and not in_session or set(rule.unless) & said:
                 continue
             if _fires(rule, active):
                 self._raise(d, rule)
                 if rule.outcome in STICKY:
                     _keep_most_severe_alert(profile, rule)
+                elif rule.outcome is Outcome.REFER and rule.id not in profile.referrals:
+                    profile.referrals.append(rule.id)  # stays until a clinician has checked it
             elif _fires(rule, active | past) and rule.id not in profile.settled_flags:
                 self._escalate(d, Outcome.CLARIFY, rule.id)
                 d.clarify = d.clarify or f"flag:{rule.id}"
             elif _fires(rule, active | past | asked):
                 d.asked_about.append(rule.id)
+
+    def _crisis_first(self, d: Decision, present) -> None:
+        """Someone hurting the user, or thoughts of harming themselves, with an injury from it:
+        the crisis answer comes first (it carries the emergency number for immediate danger).
+        Only over injury-type emergencies (falls, blows); chest pain or cauda equina stay first."""
+        if (
+            "RF11" in d.rule_ids
+            and d.outcome is Outcome.EMERGENCY
+            and set(d.rule_ids) & INJURY_EMERGENCIES
+            and not present & INJURY_SIGNS  # can't put weight on it, a leg turned out: the ambulance first
+        ):
+            if not (
+                set(d.rule_ids)
+                & {r.id for r in self.kb.red_flags.values() if r.outcome is Outcome.EMERGENCY} - INJURY_EMERGENCIES
+            ):
+                d.outcome = Outcome.CRISIS
+                crisis = self.kb.red_flags["RF11"].message
+                d.messages = [crisis] + [m for m in d.messages if m != crisis]
 
     def _raise(self, d: Decision, rule: RedFlag) -> None:
         self._escalate(d, rule.outcome, rule.id)
@@ -192,7 +321,9 @@ class Triage:
             d.clarify = f"flag:{alert.rule_id}"
 
     # -- conditions and constraints ---------------------------------------------------------------
-    def _note_disclosures(self, profile: Profile, findings: List[Finding], today: date) -> None:
+    def _note_disclosures(
+        self, profile: Profile, findings: List[Finding], today: date, explained: frozenset = frozenset()
+    ) -> None:
         if any(f.id == "older_adult" and f.kind == "concept" and f.about_user_now for f in findings):
             profile.older_adult = True
         # "If I kneel it kills" states a limit, so constraints ignore the hypothetical cue.
@@ -202,6 +333,7 @@ class Triage:
             if f.kind in ("condition", "constraint")
             and not f.third_party
             and not (f.hypothetical and f.kind == "condition")
+            and f.id not in explained
         ]
         asserted = {f.key for f in relevant if not f.negated and not (f.resolved and f.kind == "constraint")}
         for f in relevant:
@@ -220,6 +352,11 @@ class Triage:
                 profile.denied.remove(key)
 
     def _profile_outcomes(self, d: Decision, profile: Profile, today: date) -> None:
+        for rule_id in profile.referrals:
+            if rule_id in self.kb.red_flags and rule_id not in d.rule_ids:
+                self._raise(d, self.kb.red_flags[rule_id])
+        for ex_id, reason in profile.avoid.items():
+            d.excluded.setdefault(ex_id, reason)
         for note in profile.conditions.values():
             condition = self.kb.conditions[note.id]
             outcome = condition.outcome
@@ -227,7 +364,9 @@ class Triage:
                 outcome = Outcome.CAUTION if note.cleared else Outcome.REFER
             elif condition.time_rule:
                 age = _age_days(note, today)
-                if age is None:
+                if note.cleared:
+                    outcome = condition.time_rule.past_outcome  # the surgeon or GP has cleared them
+                elif age is None:
                     outcome = Outcome.CLARIFY
                     d.clarify = d.clarify or f"condition:{condition.id}"
                 elif age <= condition.time_rule.recent_days:
@@ -330,4 +469,6 @@ def _copy(profile: Profile) -> Profile:
         denied=list(profile.denied),
         alert=replace(profile.alert) if profile.alert else None,
         goals=list(profile.goals),
+        referrals=list(profile.referrals),
+        avoid=dict(profile.avoid),
     )
