@@ -6,6 +6,9 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 # Always the action server started below (an inherited value would point elsewhere).
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
+# credentials.yml names ${ALEXA_SKILL_ID} and ${ALEXA_VERIFY}; Rasa refuses to start when a named
+# variable is unset. Empty means the Alexa channel is off (it answers 400) and verification on.
+export ALEXA_SKILL_ID="${ALEXA_SKILL_ID:-}" ALEXA_VERIFY="${ALEXA_VERIFY:-}"
 mkdir -p .data
 
 # Sites that may embed the web widget: COACH_ALLOWED_ORIGINS (comma-separated; unset = same

@@ -134,6 +134,9 @@ class Conversation:
             ctx.coach.sessions.save(ctx.sender, running)
         if decision.ends_session or decision.outcome is Outcome.OUT_OF_SCOPE:
             ctx.state.questions, ctx.state.goal, ctx.state.screening = [], None, None
+        if ctx.turn.intent == "inform_country":
+            # "I'm in the UK" after an emergency: the local numbers are exactly what is needed now.
+            coaching.set_country(ctx)
         coaching.say_safety(ctx)  # a take-back's one confirming question is part of the fixed wording
 
     # -- 2 and 3. the question waiting for an answer -----------------------------------------------

@@ -94,10 +94,15 @@ def needs_check_in(state: SessionState, step: Step) -> bool:
 
 def announce(ctx: TurnContext, session: Session, step: Step, prefix: str = "") -> None:
     """Says a step and (re)starts its timers: the single place a step begins."""
+    custom = {**step.payload(), "pace": "server" if ctx.turn.can_push else "client"}
+    if not ctx.turn.can_push:  # no pushed cues: the client (a voice answer) says them at their times
+        custom["cues"] = [
+            {"kind": c.kind, "at_seconds": c.at_seconds, "text": c.text} for c in cues_for(ctx.kb, step) if c.text
+        ]
     ctx.say(
         f"{prefix} {step.text}".strip(),
         buttons=[(ctx.words(title), payload) for title, payload in STEP_BUTTONS[step.phase]],
-        custom={**step.payload(), "pace": "server" if ctx.turn.can_push else "client"},
+        custom=custom,
     )
     pace(ctx, session.state)
     if step.phase == "done":

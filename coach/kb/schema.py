@@ -229,6 +229,8 @@ class Concept(Strict):
     # Also present when one of these concepts has lasted at least `min_days` ("back sore for 2 months").
     from_duration: Optional[DurationRule] = None
     implies: Optional[str] = None  # a condition id this concept also stands for (a clinician's limit -> PQ5)
+    # A fall or a blow: "the ER checked me out, no fractures" nearby makes it history to ask about.
+    injury: bool = False
 
     _id = validator("id", allow_reuse=True)(_check_id)
 

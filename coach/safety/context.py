@@ -323,9 +323,9 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
     negative_form = doc[start].lemma_.lower() in NEGATION_CUES  # "no table", "no proper bed"
     return Context(
         negated=not negative_form and _negated(doc, left, start),
-        third_party=_family_history(doc, left, right) or _third_party(doc, left, start, end, right),
+        third_party=_family_history(doc, left, start, end, right) or _third_party(doc, left, start, end, right),
         hypothetical=_hypothetical(doc, left, start) or _future(doc, left, start, end, right),
-        resolved=_resolved(doc, end, right) or _checked_since(doc, start, end),
+        resolved=_resolved(doc, end, right),
         days_ago=days_ago(doc, left, right, today),
         duration_days=duration_days(doc, left, right),
     )
@@ -333,6 +333,10 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
 
 def with_negation(c: Context, negated: bool) -> Context:
     return replace(c, negated=negated)
+
+
+def with_resolved(c: Context) -> Context:
+    return replace(c, resolved=True)
 
 
 def with_days_ago(c: Context, days: Optional[float]) -> Context:
@@ -397,12 +401,15 @@ CHECKED = re.compile(
 )
 
 
-def _family_history(doc: Doc, left: int, right: int) -> bool:
-    """'a history of knee replacements in my family', 'runs in the family': not the user's."""
-    return bool(FAMILY_HISTORY.search(doc[left:right].text))
+def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
+    """'a family history of hip problems', 'knee replacements in my family', 'runs in the family':
+    a cue right after the phrase, or before it in its clause, makes it family history."""
+    return bool(
+        FAMILY_HISTORY.search(doc[left:end].text) or FAMILY_HISTORY.search(doc[start : min(right, end + 6)].text)
+    )
 
 
-def _checked_since(doc: Doc, start: int, end: int) -> bool:
+def checked_since(doc: Doc, start: int, end: int) -> bool:
     """Already assessed ('ER checked me out, no fractures'; 'lucky I didn't break anything'), said
     in the same sentence or the next one: history to ask about (RF3's exception), not an emergency."""
     left, right = sentence_bounds(doc, start, end)
@@ -571,6 +578,11 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
             nxt = tokens[i + 3]
             if nxt.isdigit() or nxt in {"young", "younger", "little", "a", "at", "in", "still", "pregnant"}:
                 return 3650.0  # "when I was 19", "when I was a kid": long ago
+        if tokens[i] in ("recovery", "rehab", "rehabilitation") and (
+            tokens[i + 1 : i + 2] in (["program"], ["programme"], ["plan"])
+            or tokens[max(0, i - 2) : i] in (["aid", "my"], ["during", "my"], ["still", "in"], ["in", "my"])
+        ):
+            return 14.0  # "my back surgery recovery programme", "to aid my recovery": still in it
         if tokens[i] in RECOVERING and tokens[i + 1 : i + 2] in (["from"], ["after"]):
             return 14.0  # "recovering from my op", "healing after surgery": recent, though no date is said
         if tokens[i] == "just" and tokens[i + 1 : i + 2] in (["had"], ["got"], ["come"]):

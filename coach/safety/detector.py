@@ -28,20 +28,20 @@ PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "s
 # Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
 # the leg instead of the stretched muscle (safety-rules.md §3's pain rule).
 LOCAL_WARNINGS = frozenset(
-    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "back_pain"), ("concept", "leg_pain"),
-     ("condition", "knee_pain"), ("concept", "sharp_pain")}
+    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "back_pain"), ("concept", "sharp_pain")}
 )  # fmt: skip
 SYSTEMIC_WARNINGS = frozenset(
     {("concept", "dizzy"), ("concept", "nausea"), ("concept", "palpitations"), ("concept", "near_faint")}
 )
 # A plain "it hurts" counts only in the very sentence that names the stretch.
-SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain")})
+SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
 IMPROVING = re.compile(
     r"\b(better than it was|getting better|easing|eased|settling|settled|improving|improved|much better)\b"
 )
 EXACT = "="  # a phrase written "=legs" matches that exact word form, not its lemma
-# An episode of CI21 is this recent at most (days), counted from what the message says.
-ACUTE_DAYS = 7
+# An injury episode (CI21) is read up to this many days back: the first days DEFER, later ones
+# that still hurt to walk on are a referral (the condition's time rule says which).
+ACUTE_DAYS = 42
 
 
 class Detector:
@@ -76,6 +76,7 @@ class Detector:
             if e.unless
         }
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
+        self.injuries = {c.id for c in kb.concepts.values() if c.injury}
         self.durations = {c.id: c.from_duration for c in kb.concepts.values() if c.from_duration}
         vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().lstrip(EXACT).split()}
         vocabulary |= {stem for stem, _ in self.procedure_stems}
@@ -106,6 +107,8 @@ class Detector:
             if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
             c = ctx.read(doc, start, end, today)
+            if kind == "concept" and ident in self.injuries and not c.resolved and ctx.checked_since(doc, start, end):
+                c = ctx.with_resolved(c)  # already assessed: RF3's exception asks instead of sending to A&E
             if kind == "condition" and ident in self.timed_conditions and c.days_ago is None:
                 c = ctx.with_days_ago(c, ctx.days_ago_nearby(doc, start, end, today))
             terms = combos.get((label, start, end))
@@ -161,6 +164,12 @@ class Detector:
         if impact is not None and hurting and recent:
             return [Finding("condition", "acute_injury", impact.text, impact.start, impact.end, days_ago=days)]
         return []
+
+    def when(self, text: str, today: Optional[date] = None) -> Optional[float]:
+        """How many days ago the whole message says something happened ("about 8 weeks ago",
+        "in March", "last year"), or None: the answer to a "when was that?" question."""
+        doc = make_doc(text, self.fixer)
+        return ctx.days_ago(doc, 0, len(doc), today or date.today())
 
     def _in_a_stretch(self, doc, findings: List[Finding]) -> List[Finding]:
         """A warning symptom told in the same sentence as a stretch, pose or exercise position, or

@@ -180,7 +180,9 @@ class Triage:
         self._stretch_symptom(d, profile, findings)
         # Dizziness told as happening in a stretch is that stretch's STOP-STRETCH (IS2s), not the
         # PAR-Q+ history of dizzy spells (PQ2): only a repeat makes it a referral.
-        explained = STRETCH_EXPLAINS if "IS2s" in d.rule_ids else frozenset()
+        # A dizzy spell that keeps happening ("every time", "most classes") is PQ2 after all.
+        recurring = any(f.id == "recurring" and f.about_user_now for f in findings)
+        explained = STRETCH_EXPLAINS if "IS2s" in d.rule_ids and not recurring else frozenset()
         self._note_disclosures(profile, findings, today, explained)
         self._clearance(profile, findings)
         self._profile_outcomes(d, profile, today)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable, List
+from typing import Iterable, List, Tuple
 
 from connectors.render import BotMessage
 
@@ -68,3 +68,69 @@ def spoken_message(message: BotMessage) -> str:
 
 def _ordinal(n: int) -> str:
     return ORDINALS[n - 1] if 1 <= n <= len(ORDINALS) else f"Number {n}"
+
+
+# -- Additions for voice channels that pace and prompt (the Alexa skill). The functions above
+# keep their behaviour; the local voice loop uses them as they are.
+
+# About 150 words a minute, Alexa's and espeak-ng's default rates: used to keep spoken cues
+# inside a timed hold instead of making it longer by the time it takes to say them.
+WORDS_PER_SECOND = 2.5
+_ASIDE = re.compile(r"\s*\(([^()]{1,60})\)")
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z0-9\"'])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ALTERNATIVE_NUMBERS = re.compile(r"(\d)\s*/\s*(?=\d)(\d)")  # "call 999 / 112 / 911"
+_STRAY_COMMA = re.compile(r",(?=\s*[;:.?!])")  # left by an aside at the end of a clause
+_UNITS_AFTER = r"(?!\s*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|times|characters|words|steps|percent|%))"
+_PHONE_NUMBER = re.compile(
+    r"(?<![\w.])(?!(?:19|20)\d\d\b)(?:0\d+|\d{3,})(?:\s\d{3,})*" + _UNITS_AFTER + r"(?![\w,]*\d)"
+)
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+
+
+def spoken_sentences(text: str) -> List[str]:
+    """`spoken_text` cut into sentences, one instruction each, for a renderer that marks them
+    up (SSML <s>) or reprompts with the last question. Asides in brackets are said as asides:
+    "from 0 (awful) to 10 (great)" becomes "from 0, awful, to 10, great" (brackets are silent)."""
+    text = _ASIDE.sub(lambda m: f", {m.group(1).strip()},", _CONTROL.sub(" ", text or ""))
+    sentences: List[str] = []
+    for line in text.splitlines():  # a line is at least one sentence: "Here's what I'd suggest:"
+        spoken = _ALTERNATIVE_NUMBERS.sub(r"\1, or \2", spoken_text(line))
+        spoken = _STRAY_COMMA.sub("", re.sub(r",\s*,", ",", spoken).replace("...,", "..."))
+        sentences += [s.strip() for s in _SENTENCE_END.split(spoken) if s.strip()]
+    return sentences
+
+
+def phone_number_spans(sentence: str) -> List[Tuple[str, bool]]:
+    """The sentence in pieces, True for numbers to say digit by digit ("999", "116 123", "000")
+    rather than as amounts ("nine hundred and ninety-nine"); amounts with a unit stay amounts."""
+    pieces: List[Tuple[str, bool]] = []
+    last = 0
+    for match in _PHONE_NUMBER.finditer(sentence):
+        pieces += [(sentence[last : match.start()], False), (match.group(0), True)]
+        last = match.end()
+    pieces.append((sentence[last:], False))
+    return [(text, is_phone) for text, is_phone in pieces if text]
+
+
+def normalised(text: str) -> str:
+    """What a phrase sounds like, for comparing what someone said with a choice: lower case,
+    no punctuation or apostrophes, number words as digits ("Seven." == "7")."""
+    words = re.sub(r"[^\w\s]", "", (text or "").lower().replace("\u2019", "'").replace("'", "")).split()
+    return " ".join(_NUMBER_WORDS.get(w, w) for w in words)
+
+
+def choice_list(titles: Iterable[str]) -> str:
+    """'a, b, or c' from button titles, without their end punctuation ("What can you do?")."""
+    options = [spoken_text(t).rstrip(".?!") for t in titles if t and t.strip()]
+    options = [o for o in options if o]
+    if len(options) <= 1:
+        return options[0] if options else ""
+    if len(options) == 2:
+        return f"{options[0]}, or {options[1]}"
+    return ", ".join(options[:-1]) + f", or {options[-1]}"
+
+
+def speaking_seconds(text: str) -> float:
+    """Roughly how long saying `text` takes."""
+    return len(text.split()) / WORDS_PER_SECOND

@@ -47,7 +47,9 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 
 class Servers:
-    def __init__(self, workdir: Path, database_url: str, endpoints: Optional[str] = None):
+    def __init__(
+        self, workdir: Path, database_url: str, endpoints: Optional[str] = None, env: Optional[Dict[str, str]] = None
+    ):
         self.workdir = workdir
         self.rasa_port = free_port()
         self.actions_port = free_port()
@@ -65,6 +67,10 @@ class Servers:
             # Sessions run 50x faster with the real reminder machinery (30 s hold = 0.6 s).
             "COACH_TIME_SCALE": os.environ.get("COACH_TIME_SCALE", "0.02"),
             "COACH_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.host_port}",
+            # credentials.yml names these; unset, Rasa would refuse to start. Empty: Alexa is off.
+            "ALEXA_SKILL_ID": os.environ.get("ALEXA_SKILL_ID", ""),
+            "ALEXA_VERIFY": os.environ.get("ALEXA_VERIFY", ""),
+            **(env or {}),
         }
         self.endpoints = endpoints or self._default_endpoints()
         self.processes: List[subprocess.Popen] = []
@@ -148,8 +154,9 @@ def cors_args(raw_origins: str) -> List[str]:
 
 
 @contextmanager
-def running(workdir: Path, database_url: str) -> Iterator[Servers]:
-    servers = Servers(workdir, database_url)
+def running(workdir: Path, database_url: str, env: Optional[Dict[str, str]] = None) -> Iterator[Servers]:
+    """Both servers for a `with` block; `env` adds or overrides variables (a channel's settings)."""
+    servers = Servers(workdir, database_url, env=env)
     try:
         servers.start_actions()
         servers.start_rasa()

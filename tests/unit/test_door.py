@@ -275,3 +275,13 @@ def test_the_adapter_reads_the_tracker_and_turns_timers_into_reminders():
     assert cancel["event"] == "cancel_reminder" and cancel["name"] == "old"
     assert schedule["intent"] == TIMER_INTENT and schedule["kill_on_user_msg"] is False
     assert schedule["entities"] == [{"entity": "timer", "value": "tok:end"}]
+
+
+def test_the_country_said_after_an_emergency_is_kept_and_its_numbers_given(user, coach):
+    first = user.says("my bum has gone numb and I can't pee", "describe_symptom")
+    assert customs(first, "safety")[0]["urgency"] == "emergency"
+    reply = user.says("I'm in the UK", "inform_country", country="UK")
+    text = " ".join(r.text or "" for r in reply.replies)
+    assert coach.profiles.get("u1").country == "the UK"
+    assert "999" in text and "Which country" not in text
+    assert customs(reply, "safety")[0]["urgency"] == "emergency", "the flag stays in force"
