@@ -16,10 +16,15 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 MODEL := models/coach.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
-.PHONY: run test lint unit integration validate test-stories nlu-gate eval bench kb train clean system-deps
+.PHONY: run voice test lint unit integration validate test-stories nlu-gate eval bench kb train clean system-deps telegram-webhook
 
 run: $(VENV)/.installed kb $(MODEL)
 	@scripts/run.sh
+
+# Hands-free: microphone -> coach -> speakers (VOICE_ARGS="--text" or "--wav-in a.wav b.wav").
+# Starts the coach's servers for the loop's lifetime unless `make run` already has them up.
+voice: $(VENV)/.installed kb $(MODEL)
+	@scripts/voice.sh $(VOICE_ARGS)
 
 $(VENV)/.installed: requirements.lock scripts/find-python.sh
 	@PYTHON_310=$$(scripts/find-python.sh) || exit 1; \
@@ -39,7 +44,7 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
-PY_SOURCES := coach actions connectors nlu_components rasa_fixes.py tests scripts
+PY_SOURCES := coach actions connectors nlu_components voice rasa_fixes.py tests scripts
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(PY_SOURCES)
@@ -67,6 +72,10 @@ eval: $(MODEL) kb
 
 bench: $(VENV)/.installed kb $(MODEL)
 	$(PY) -m scripts.benchmark
+
+# Registers TELEGRAM_WEBHOOK_URL with Telegram (once, and after the URL or secret changes; docs/channels.md).
+telegram-webhook: $(VENV)/.installed
+	@$(PY) -m scripts.telegram_webhook
 
 # Debian packages for the browser and voice tests (chromium, espeak-ng, sox); skips what is there.
 system-deps:

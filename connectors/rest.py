@@ -16,6 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+import rasa_fixes  # noqa: F401  (applied wherever our channels load)
 from connectors.socketio import MAX_MESSAGE_CHARS, problem_with
 
 

@@ -31,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+import rasa_fixes  # noqa: F401  (applied wherever our channels load)
 from coach import settings
 from connectors.origins import OriginCheckedServer
 from connectors.web_assets import WebAssets

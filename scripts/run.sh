@@ -6,11 +6,7 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 # Always the action server started below (an inherited value would point elsewhere).
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
-# credentials.yml names ${ALEXA_SKILL_ID} and ${ALEXA_VERIFY}; Rasa refuses to start when a named
-# variable is unset. Empty means the Alexa channel is off (it answers 400) and verification on.
-export ALEXA_SKILL_ID="${ALEXA_SKILL_ID:-}" ALEXA_VERIFY="${ALEXA_VERIFY:-}"
 mkdir -p .data
-
 # Sites that may embed the web widget: COACH_ALLOWED_ORIGINS (comma-separated; unset = same
 # origin only). Sanic's CORS gets the list read by coach/settings.py, as the socket server does.
 cors=$(.venv/bin/python -c '
@@ -24,10 +20,13 @@ read -ra origins <<< "$cors"  # no globbing: "*" stays "*"
 cors_args=()
 [ ${#origins[@]} -gt 0 ] && cors_args=(--cors "${origins[@]}")
 
+# Only the channels whose settings are in the environment (Rasa refuses an unset ${VAR}).
+.venv/bin/python -m scripts.credentials --out .data/credentials.yml || exit 1
+
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 actions_pid=$!
 .venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" "${cors_args[@]}" \
-  --credentials credentials.yml --endpoints endpoints.yml --quiet &
+  --credentials .data/credentials.yml --endpoints endpoints.yml --quiet &
 rasa_pid=$!
 
 stop() {
@@ -48,6 +47,8 @@ Psoas Coach is running.
   The widget on a page:  http://127.0.0.1:$RASA_PORT/webhooks/web/demo.html
   Chat over REST:        curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                            -H 'Content-Type: application/json' -d '{"sender":"me","message":"hi"}'
+  Telegram and Slack (when on, behind HTTPS): /webhooks/telegram/webhook, /webhooks/slack/webhook
+                                              (docs/channels.md)
 Press Ctrl-C to stop.
 MSG
     break

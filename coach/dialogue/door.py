@@ -47,6 +47,8 @@ GOALS = {
     "faq_before_or_after_exercise", "faq_back_pain", "faq_pain_rule",
 }  # fmt: skip
 ALERT_INTENT = "safety_alert"
+# Replies to a question; with none waiting they say little on their own.
+RESPONSES = {"affirm", "deny", "answer", "retract", ALERT_INTENT}
 
 
 def start_session(ctx: TurnContext) -> None:
@@ -114,6 +116,15 @@ class Conversation:
             return ctx.result
         self._note_time(ctx)
         running = sessions.current(ctx)
+        if self._fresh_button(ctx):
+            # A button of the question waiting carries a structured answer and no new words to
+            # judge: applied first, even while a stop-level flag is in force (its "No" button).
+            pressed = questions.button_answer(turn)
+            assert pressed is not None
+            ctx.decision = c.standing(turn.sender, today=turn.today)
+            self._apply(ctx, pressed[0], pressed[1])
+            c.conversations.save(turn.sender, ctx.state)
+            return ctx.result
         ctx.decision = c.observe(turn.sender, turn.findings, in_session=running is not None, today=turn.today)
         if ctx.decision.stops_coaching:
             self._stop(ctx, running)
@@ -137,7 +148,39 @@ class Conversation:
         if ctx.turn.intent == "inform_country":
             # "I'm in the UK" after an emergency: the local numbers are exactly what is needed now.
             coaching.set_country(ctx)
-        coaching.say_safety(ctx)  # a take-back's one confirming question is part of the fixed wording
+        retraction = self._retraction_question(ctx)
+        coaching.say_safety(ctx)
+        if retraction is not None:
+            # A take-back ("jk") gets one specific confirming question, with buttons; only its
+            # "No" button or a specific denial in words lifts the flag.
+            question = ctx.state.ask(decision.clarify)
+            ctx.result.replies.append(questions.render(ctx.kb, question, prefix=retraction))
+
+    @staticmethod
+    def _retraction_question(ctx: TurnContext):
+        """Takes the confirming question out of the safety wording, to ask it as a question."""
+        decision = ctx.decision
+        if not (decision.clarify or "").startswith("flag:"):
+            return None
+        rule = ctx.kb.red_flags.get(decision.clarify.partition(":")[2])
+        if rule is None:
+            return None
+        text = ctx.kb.texts.retraction_question.format(flag=rule.title.lower())
+        if text not in decision.messages:
+            return None
+        decision.messages = [m for m in decision.messages if m != text]
+        return text
+
+    @staticmethod
+    def _fresh_button(ctx: TurnContext) -> bool:
+        pressed = questions.button_answer(ctx.turn)
+        pending = ctx.state.question
+        return (
+            pressed is not None
+            and pending is not None
+            and pressed[0] == pending.id
+            and (pressed[2] is None or pressed[2] == pending.token)
+        )
 
     # -- 2 and 3. the question waiting for an answer -----------------------------------------------
     def _answers_question(self, ctx: TurnContext) -> bool:
@@ -256,13 +299,13 @@ class Conversation:
         self._carry_on(ctx)
 
     def _apply_update(self, ctx: TurnContext, question_id: str, answer: str) -> None:
-        key = question_id.partition(":")[2]
-        label = questions.update_label(ctx.kb, key) or key
+        keys = question_id.partition(":")[2].split("+")
         if answer == "yes":
-            ctx.coach.forget(ctx.sender, key)
-            ctx.say(ctx.words("update_done", what=label))
+            for key in keys:
+                ctx.coach.forget(ctx.sender, key)
+            ctx.say(ctx.words("update_done"))
         else:
-            ctx.say(ctx.words("update_kept", what=label))
+            ctx.say(ctx.words("update_kept"))
         self._carry_on(ctx)
 
     def _after_stop_or_question(self, ctx: TurnContext) -> None:
@@ -317,6 +360,19 @@ class Conversation:
             coaching.say_safety(ctx)
             self._ask(ctx, decision.clarify)
             return
+        if decision.updates and (waiting is None or not waiting.id.startswith("update:")):
+            if turn.intent in GOALS:
+                state.goal = Goal(turn.intent, dict(turn.entities))
+            self._ask(ctx, "update:" + "+".join(decision.updates))
+            return
+        vague = ctx.coach.triage.checklist_triggers
+        flagged = any(r in ctx.kb.red_flags for r in decision.rule_ids)
+        if waiting is None and not flagged and any(f.id in vague and f.about_user_now for f in turn.findings):
+            # Something close to a red flag, too vague to decide on: the checklist first, the request after.
+            goal = turn.intent if turn.intent in GOALS else next((i for i in turn.alternatives if i in GOALS), None)
+            state.goal = Goal(goal or "ask_recommendation", dict(turn.entities))
+            self._ask(ctx, "red_flag_check")
+            return
         if turn.intent == ALERT_INTENT and not decision.rule_ids:
             if self._could_be_red_flag(turn, ctx.coach.triage.red_flag_vocabulary):
                 fallback = next((i for i in turn.alternatives if i in GOALS), None)
@@ -328,6 +384,12 @@ class Conversation:
         if running is not None and turn.intent in sessions.SESSION_INTENTS:
             sessions.control(ctx, running)
             return
+        if running is None and waiting is None and turn.intent in RESPONSES:
+            # "GP said keep active. Which stretches are best?" read as an answer with no question
+            # waiting: the next-best intent that is a request says what the user wants.
+            turn.intent = next((i for i in turn.alternatives if i in GOALS), turn.intent)
+            if turn.intent in RESPONSES and (decision.rule_ids or decision.excluded):
+                turn.intent = "describe_symptom"  # they told the coach something about themselves
         DISPATCH.get(turn.intent, coaching.not_understood)(ctx)
         if waiting is not None and state.question is waiting and turn.intent != "start_over":
             self._reask(ctx, "question_back_to")

@@ -87,7 +87,7 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
             say("reading_checklist_unsure"),
         )
     if kind == "update":
-        label = update_label(kb, ident)
+        label = update_label(kb, ident.split("+")[0])
         if label is None:
             return None
         options = (("yes", say("option_yes")), ("no", say("option_no")))
@@ -111,12 +111,12 @@ def checklist_value(means: List[str]) -> str:
 
 
 def update_label(kb: KnowledgeBase, key: str) -> Optional[str]:
-    """'constraint:no_kneeling' -> "that you can't kneel"-style words for the update question."""
+    """'constraint:no_kneeling' -> "you said you can't kneel", the words of the exclusion reasons."""
     kind, _, ident = key.partition(":")
     if kind == "constraint" and ident in kb.constraints:
-        return kb.constraints[ident].label
+        return f"you said {kb.constraints[ident].label}"
     if kind == "condition" and ident in kb.conditions:
-        return kb.conditions[ident].label
+        return f"you mentioned {kb.conditions[ident].label}"
     return None
 
 

@@ -248,6 +248,7 @@ def stop_stretch(ctx: TurnContext, session: Session) -> None:
             "flags": ["IS1"], "excluded": [current_ex.id],
         }  # fmt: skip
     payload["stretch"] = current_ex.id
+    payload["excluded"] = sorted(set(payload["excluded"]) | {current_ex.id})  # this stretch, for the rest of it
     ctx.say(text, buttons=buttons, custom=payload)
 
 

@@ -28,6 +28,7 @@ from coach.kb.schema import (
     KnowledgeFile,
     RedFlag,
     ScreeningQuestion,
+    Seed,
     Texts,
 )
 
@@ -79,6 +80,7 @@ class KnowledgeBase:
     goals: Dict[str, Goal]
     emergency_numbers: List[EmergencyNumbers]
     screening: List[ScreeningQuestion]
+    seeds: List[Seed]
     texts: Texts
     replies: Dict[str, str]
     content_hash: str = field(compare=False)
@@ -227,6 +229,14 @@ def _assemble(kf: KnowledgeFile, origin: str) -> KnowledgeBase:
             pool = {"concept": concepts, "condition": conditions, "constraint": constraints}.get(kind)
             if pool is None or ident not in pool:
                 problems.append(f"screening[{q.id}]: unknown finding '{key}'")
+    seeds = {seed.file for seed in kf.seeds}
+    if not seeds:
+        problems.append("seeds: missing (knowledge/sources.yml lists the source articles)")
+    for section, entries in (("exercises", kf.exercises), ("faq", kf.faq)):
+        for entry in entries:
+            for source in entry.sources:
+                if source not in seeds:
+                    problems.append(f"{section}[{entry.id}].sources: '{source}' is not a known source article")
     if kf.texts is None:
         problems.append("texts: missing")
     else:
@@ -253,6 +263,7 @@ def _assemble(kf: KnowledgeFile, origin: str) -> KnowledgeBase:
         goals=goals,
         emergency_numbers=list(kf.emergency_numbers),
         screening=list(kf.screening),
+        seeds=list(kf.seeds),
         texts=kf.texts,
         replies=dict(kf.replies or {}),
         content_hash="",
@@ -276,6 +287,7 @@ def _documents(kb: KnowledgeBase) -> Dict[str, Any]:
         "goals": dump(kb.goals.values()),
         "emergency_numbers": dump(kb.emergency_numbers),
         "screening": dump(kb.screening),
+        "seeds": dump(kb.seeds),
         "texts": json.loads(kb.texts.json()),
         "replies": dict(kb.replies),
     }

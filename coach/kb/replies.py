@@ -61,8 +61,8 @@ REPLY_PLACEHOLDERS: Dict[str, FrozenSet[str]] = {
         "option_now": (),
         "option_over": (),
         "update_question": ("what",),
-        "update_done": ("what",),
-        "update_kept": ("what",),
+        "update_done": (),
+        "update_kept": (),
         # recommendations and explanations
         "recommend_intro": (),
         "recommend_left_out": ("clauses",),

@@ -143,6 +143,9 @@ class TimeRule(Strict):
     recent_days: int = Field(ge=1)
     recent_outcome: Outcome
     past_outcome: Outcome
+    # Whether the stretches it rules out stay out once it is in the past (a healed hip replacement:
+    # yes; an appendix out years ago: no).
+    past_excludes: bool = True
 
 
 class Condition(Strict):
@@ -159,6 +162,8 @@ class Condition(Strict):
     # Procedure words (cholecystectomy, laminectomy) whose stem names this condition's body site.
     procedure_stems: List[str] = []
     unless: List[str] = []  # words that cancel it in the same clause ("GP surgery" is a doctor's office)
+    # What people say when it no longer applies ("my back has settled"): asked about, then forgotten.
+    lifted_by: List[str] = []
 
     _id = validator("id", allow_reuse=True)(_check_id)
 
@@ -178,6 +183,8 @@ class Constraint(Strict):
     phrases: List[str] = Field(min_items=1)
     excludes_demands: List[Demand] = []
     requires_any_demand: List[Demand] = []
+    # What people say when the limit has gone ("I can kneel again"): asked about once, then forgotten.
+    lifted_by: List[str] = []
 
     _id = validator("id", allow_reuse=True)(_check_id)
 
@@ -231,6 +238,10 @@ class Concept(Strict):
     implies: Optional[str] = None  # a condition id this concept also stands for (a clinician's limit -> PQ5)
     # A fall or a blow: "the ER checked me out, no fractures" nearby makes it history to ask about.
     injury: bool = False
+    # Its words say it is the user's own ("my hips", "I'm trying to stay mobile"): never someone else's.
+    self_reference: bool = False
+    # Too vague to decide on and too close to a red flag to let pass: ask the red-flag checklist.
+    asks_checklist: bool = False
 
     _id = validator("id", allow_reuse=True)(_check_id)
 
@@ -299,6 +310,14 @@ class ScreeningQuestion(Strict):
     rule_ids: List[str] = Field(min_items=1)
 
 
+class Seed(Strict):
+    """A source article the knowledge base cites (knowledge/sources.yml)."""
+
+    file: str = Field(regex=r"^\d{3}_[0-9a-f]{16}\.txt$")
+    title: str
+    sha256: str = Field(regex=r"^[0-9a-f]{64}$")
+
+
 class KnowledgeFile(Strict):
     """Each YAML file holds any subset of these sections."""
 
@@ -313,6 +332,7 @@ class KnowledgeFile(Strict):
     screening: List[ScreeningQuestion] = []
     texts: Optional[Texts] = None
     replies: Optional[Dict[str, str]] = None  # chat wording; ids and placeholders: coach/kb/replies.py
+    seeds: List[Seed] = []
 
 
 SECTIONS: Dict[str, type] = {
@@ -325,4 +345,5 @@ SECTIONS: Dict[str, type] = {
     "goals": Goal,
     "emergency_numbers": EmergencyNumbers,
     "screening": ScreeningQuestion,
+    "seeds": Seed,
 }

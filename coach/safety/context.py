@@ -212,6 +212,11 @@ HYPOTHETICAL_PHRASES = (
     ("can", "this"),
     ("could", "this"),
     ("will", "this"),
+    ("what", "would"),
+    ("would", "you", "tell"),
+    ("just", "curious"),
+    ("what", "do", "you", "do", "if"),
+    ("how", "do", "you", "handle"),
 )
 
 # How many: shared with the time phrases; "some" and "many" only mean an amount here.
@@ -223,6 +228,7 @@ UNIT_DAYS = {
     "night": 1,
     "week": 7,
     "wk": 7,
+    "fortnight": 14,
     "month": 30,
     "year": 365,
     "yr": 365,
@@ -360,8 +366,8 @@ def days_ago_nearby(doc: Doc, start: int, end: int, today: date) -> Optional[flo
     """When a clause gives no time ("the op went well"), the sentence may ("...on the 27th of
     March"), and failing that the message ("Post hip replacement, week 3. ...")."""
     left, right = sentence_bounds(doc, start, end)
-    near = days_ago(doc, left, right, today)
-    return near if near is not None else days_ago(doc, 0, len(doc), today)
+    near = days_ago(doc, left, right, today, strict=True)
+    return near if near is not None else days_ago(doc, 0, len(doc), today, strict=True)
 
 
 def any_term_negated(doc: Doc, terms) -> bool:
@@ -540,8 +546,10 @@ def _resolved(doc: Doc, end: int, right: int) -> bool:
     )
 
 
-def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
-    """How long ago the clause says something happened; None when it gives no time."""
+def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False) -> Optional[float]:
+    """How long ago the clause says something happened; None when it gives no time. `strict`
+    (looking beyond the phrase's own clause) ignores "now"/"currently", which describe the
+    present of another clause ("I had a knee replacement, my hips are tight now")."""
     tokens = [t.lower_ for t in doc[left:right]]
     lemmas = [t.lemma_.lower() for t in doc[left:right]]
     for i, lemma in enumerate(lemmas):
@@ -590,6 +598,8 @@ def days_ago(doc: Doc, left: int, right: int, today: date) -> Optional[float]:
         if tokens[i] == "while" and i > 0 and tokens[i - 1] == "a" and tokens[i + 1 : i + 2] in (["ago"], ["back"]):
             return 200.0  # "a while ago"; a bare "while running" is not a time
         if tokens[i] in RELATIVE_DAYS and RELATIVE_DAYS[tokens[i]] is not None:
+            if strict and tokens[i] in ("now", "currently"):
+                continue
             return float(RELATIVE_DAYS[tokens[i]])
     return None
 

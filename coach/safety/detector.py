@@ -22,7 +22,7 @@ from coach.safety.text import TypoFixer, blank_english, make_doc
 
 # Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain",
 # "exercise:rear_foot_elevated_hip_flexor_stretch" (a stretch named, for symptoms told about it).
-KINDS = ("concept", "condition", "constraint", "exercise")
+KINDS = ("concept", "condition", "constraint", "exercise", "lifted")  # lifted: "<kind>.<id>" said to be over
 # Pain words an injury episode needs (one of them, about the user).
 PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "sharp_pain", "warning_pain", "limp"})
 # Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
@@ -35,6 +35,9 @@ SYSTEMIC_WARNINGS = frozenset(
 )
 # A plain "it hurts" counts only in the very sentence that names the stretch.
 SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
+STRAIN_MECHANISM = re.compile(
+    r"\b(kick|kicking|kicked|sprint|sprinting|sprinted|lift my (knee|leg)|lifting my (knee|leg))\b"
+)
 IMPROVING = re.compile(
     r"\b(better than it was|getting better|easing|eased|settling|settled|improving|improved|much better)\b"
 )
@@ -55,6 +58,11 @@ class Detector:
             phrases[f"constraint:{constraint.id}"] = constraint.phrases
         for exercise in kb.exercises.values():
             phrases[f"exercise:{exercise.id}"] = [exercise.name, *exercise.aliases]
+        # "The knee has settled, kneeling doesn't bother me": a limit said to have gone.
+        for kind, entries in (("condition", kb.conditions.values()), ("constraint", kb.constraints.values())):
+            for entry in entries:
+                if entry.lifted_by:
+                    phrases[f"lifted:{kind}.{entry.id}"] = entry.lifted_by
         self.implies = {c.id: c.implies for c in kb.concepts.values() if c.implies}
         # Combo groups are matched like phrases under labels "group:<kind>:<id>:<combo>:<group>".
         self.combos: Dict[str, List[Tuple[int, int, int]]] = {}
@@ -77,6 +85,7 @@ class Detector:
         }
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
         self.injuries = {c.id for c in kb.concepts.values() if c.injury}
+        self.self_reference = {c.id for c in kb.concepts.values() if c.self_reference}
         self.durations = {c.id: c.from_duration for c in kb.concepts.values() if c.from_duration}
         vocabulary = {w for plist in phrases.values() for p in plist for w in p.lower().lstrip(EXACT).split()}
         vocabulary |= {stem for stem, _ in self.procedure_stems}
@@ -101,12 +110,14 @@ class Detector:
         combos = self._combos(doc, raw)
         procedures = self._procedures(doc)
         spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos) + procedures)
-        findings: List[Finding] = list(_age_findings(doc.text))
+        findings: List[Finding] = list(_age_findings(doc.text)) + list(_pregnancy_weeks(doc.text))
         for label, start, end in spans:
             kind, _, ident = label.partition(":")
             if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
             c = ctx.read(doc, start, end, today)
+            if kind == "concept" and ident in self.self_reference:
+                c = ctx.Context(negated=c.negated, days_ago=c.days_ago)  # "my hips": the user's, whoever came before
             if kind == "concept" and ident in self.injuries and not c.resolved and ctx.checked_since(doc, start, end):
                 c = ctx.with_resolved(c)  # already assessed: RF3's exception asks instead of sending to A&E
             if kind == "condition" and ident in self.timed_conditions and c.days_ago is None:
@@ -149,6 +160,8 @@ class Detector:
         time in the last week ("since yesterday every step hurts")."""
         mine = [f for f in findings if f.kind == "concept" and f.about_user_now]
         about = {f.id for f in mine}
+        if STRAIN_MECHANISM.search(doc.text):
+            return []  # a strain from a kick or a sprint is CI17's (muscle_strain), by CI21's own precedence
         days = ctx.days_ago(doc, 0, len(doc), today)
         recent = days is not None and days <= ACUTE_DAYS
         hurting = about & PAIN_CONCEPTS
@@ -279,6 +292,18 @@ _AGE = re.compile(
 OLDER_ADULT_AGE = 65
 AGE_50 = 50  # first-ever back pain over ~50 is an RF7 risk modifier (combined, never alone)
 MINOR_AGE = 16
+
+
+# "I'm 27 weeks", "nearly 30 weeks by the way": weeks said of oneself, in pregnancy's range.
+_WEEKS_ALONG = re.compile(
+    r"\b(?:i'?m|i am|at|nearly|almost|about|around|now)\s+(?:nearly |almost |about |around |now )?(\d{1,2})\s*(?:weeks|wks)\b(?!\s*(?:ago|post|after|since|later|out|of|in|old))"
+)
+
+
+def _pregnancy_weeks(text: str) -> Iterable[Finding]:
+    for match in _WEEKS_ALONG.finditer(text):
+        if 4 <= int(match.group(1)) <= 42:
+            yield Finding("concept", "pregnant", match.group(0), start=match.start(), end=match.end())
 
 
 def _age_findings(text: str) -> Iterable[Finding]:

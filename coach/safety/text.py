@@ -24,12 +24,35 @@ _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": 
 _REPEATS = re.compile(r"(\w)\1{2,}")  # "sooooo" -> "soo", "painnnn" -> "painn"
 
 
+# Emoji people use for body parts and functions, read as the words they stand for.
+_EMOJI_WORDS = {
+    "\U0001F351": " bum ", "\U0001F346": " penis ", "\U0001F6BD": " toilet ", "\U0001F4A9": " poo ",
+    "\U0001F525": " burning ", "\U0001F9B5": " leg ", "\U0001F9B6": " foot ", "\U0001FA78": " blood ",
+    "\U0001F922": " sick ", "\U0001F92E": " sick ", "\U0001F635": " dizzy ", "\U0001F4AB": " dizzy ",
+    "\U0001F912": " fever ", "\U0001F915": " hurt ", "\U0001F62D": " crying ", "\U0001F48A": " pills ",
+}  # fmt: skip
+_EMOJI = str.maketrans(_EMOJI_WORDS)
+# Text-speak, only where the short form means one thing: "cnt kneel", "wat stretches r ok".
+TEXT_SPEAK = {
+    "cnt": "can't", "cant'": "can't", "wat": "what", "wot": "what", "r": "are", "u": "you", "ur": "your",
+    "pls": "please", "plz": "please", "ppl": "people", "thx": "thanks", "2day": "today", "2moro": "tomorrow",
+    "b4": "before", "sed": "said", "bc": "because", "cuz": "because", "coz": "because", "dnt": "don't",
+    "dont": "don't", "wont": "won't", "didnt": "didn't", "doesnt": "doesn't", "isnt": "isn't", "im": "i'm",
+    "ive": "i've", "wks": "weeks", "wk": "week", "mths": "months", "yrs": "years", "hrs": "hours", "mins": "minutes",
+    "abt": "about", "w/": "with", "w/o": "without", "gd": "good", "rly": "really", "v": "very", "bk": "back",
+}  # fmt: skip
+_TEXT_SPEAK = re.compile(
+    r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEXT_SPEAK, key=len, reverse=True)) + r")(?![\w'])"
+)
+
+
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "")[:MAX_CHARS].translate(_QUOTES).lower()
+    text = unicodedata.normalize("NFKC", text or "")[:MAX_CHARS].translate(_QUOTES).translate(_EMOJI).lower()
     text = _REPEATS.sub(r"\1\1", text)
     # Apostrophe-less contractions people type on phones.
     text = re.sub(r"\b(can|don|didn|doesn|isn|wasn|haven|hasn|won|couldn|shouldn|wouldn|aren)t\b", r"\1't", text)
     text = re.sub(r"\bcant\b", "can't", text)
+    text = _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0)], text)
     text = re.sub(r"\bim\b", "i'm", text)
     text = re.sub(r"\bive\b", "i've", text)
     return text

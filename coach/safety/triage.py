@@ -35,6 +35,7 @@ CLEARANCE = "clinician_clearance"
 STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
 INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
 GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition"})
+THEIR_WORDS = frozenset({"her", "him", "his", "she", "he", "their", "them", "they", "client", "student", "patient"})
 INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
@@ -62,6 +63,7 @@ class Decision:
     clarify: Optional[str] = None  # what the CLARIFY question is about ("condition:hip_replacement", "flag:RF1")
     asked_about: List[str] = field(default_factory=list)  # rule ids the user asked about hypothetically
     about: Optional[str] = None  # "someone_else" when the message is about another person's health
+    updates: List[str] = field(default_factory=list)  # "constraint:no_kneeling": said to have gone; ask first
     stretch: Optional[str] = None  # the exercise a STOP-STRETCH symptom happened in
 
     @property
@@ -98,6 +100,7 @@ class Decision:
             "asked_about": self.asked_about,
             "about": self.about,
             "stretch": self.stretch,
+            "updates": self.updates,
         }
 
     @classmethod
@@ -113,6 +116,7 @@ class Decision:
             asked_about=list(data["asked_about"]),
             about=data.get("about"),
             stretch=data.get("stretch"),
+            updates=list(data.get("updates") or []),
         )
 
     def payload(self) -> Dict:
@@ -140,6 +144,8 @@ class Triage:
         self.red_flag_vocabulary = (
             frozenset(c for rule in kb.red_flags.values() for c in rule.all_of + rule.any_of) - CONTEXT_ONLY
         )
+        # Vague words close to a red flag ("a bit off down there"): the checklist is asked first.
+        self.checklist_triggers = frozenset(c.id for c in kb.concepts.values() if c.asks_checklist)
 
     @property
     def detector(self) -> Detector:
@@ -183,7 +189,8 @@ class Triage:
         # A dizzy spell that keeps happening ("every time", "most classes") is PQ2 after all.
         recurring = any(f.id == "recurring" and f.about_user_now for f in findings)
         explained = STRETCH_EXPLAINS if "IS2s" in d.rule_ids and not recurring else frozenset()
-        self._note_disclosures(profile, findings, today, explained)
+        d.updates = self._note_disclosures(profile, findings, today, explained)
+        self._lifted(d, profile, findings)
         self._clearance(profile, findings)
         self._profile_outcomes(d, profile, today)
         return d, profile
@@ -213,17 +220,27 @@ class Triage:
         ]
         if not theirs:
             return False
-        # Their emergency is one happening now (no time said, or today): "broke his hip last month"
-        # is their clinician's business, not a call to make for them.
+        speaks_of_self = any(
+            f.id == "own_body" and not f.third_party and not THEIR_WORDS & set(f.text.lower().split()) for f in findings
+        )  # "I would consider her very active" is not about the user
+        # Their emergency is one happening now: said to be today, or told with no time in a message
+        # only about them ("my husband collapsed with chest pain"). "My nan broke her hip, so I'm
+        # trying to stay mobile" is a family story, and a fall or a break needs a time to count.
         present = {
-            f.id for f in theirs if f.kind == "concept" and not f.resolved and (f.days_ago is None or f.days_ago <= 1)
+            f.id
+            for f in theirs
+            if f.kind == "concept"
+            and not f.resolved
+            and (
+                (f.days_ago is not None and f.days_ago <= 1)
+                or (f.days_ago is None and not speaks_of_self and not self.kb.concepts[f.id].injury)
+            )
         }
         for rule in self.kb.red_flags.values():
             if rule.outcome in STICKY and not rule.session_only and _fires(rule, present):
                 self._raise(d, rule)
                 d.about = "someone_else"
         mine = [f for f in health if not f.third_party and not f.negated]
-        speaks_of_self = any(f.id == "own_body" and not f.third_party for f in findings)
         if in_session or mine or speaks_of_self:
             return False
         if not d.rule_ids:
@@ -233,18 +250,37 @@ class Triage:
 
     # -- a symptom in a stretch, told outside a session ----------------------------------------------
     def _stretch_symptom(self, d: Decision, profile: Profile, findings: List[Finding]) -> None:
-        """Which stretch a STOP-STRETCH symptom happened in: it and its harder variants are left out,
-        and the user's profile keeps it out of later suggestions."""
+        """A STOP-STRETCH told outside a session: the stretch it happened in is left out from now
+        on (the profile keeps it out of later suggestions). Dizziness getting up (IS2s) also rules
+        out floor and table work for now, so the gentler option is one done standing or on a bed."""
         if d.outcome is not Outcome.STOP_STRETCH:
             return
+        if "IS2s" in d.rule_ids:
+            for ex in self.kb.exercises.values():
+                if {"floor", "table"} & {demand.value for demand in ex.demands}:
+                    d.excluded.setdefault(ex.id, "you felt dizzy or faint getting up")
         named = [f for f in findings if f.kind == "exercise" and not f.negated and not f.third_party]
         if not named:
             return
-        stretch = named[0].id
-        d.stretch = stretch
-        reason = "it gave you symptoms that mean stopping"
-        for ex_id in [stretch, *self.kb.exercises[stretch].progressions]:
-            profile.avoid.setdefault(ex_id, reason)
+        d.stretch = named[0].id
+        profile.avoid.setdefault(d.stretch, "it gave you symptoms that mean stopping")
+        d.excluded.setdefault(d.stretch, "it gave you symptoms that mean stopping")
+
+    # -- a limit said to have gone ----------------------------------------------------------------
+    def _lifted(self, d: Decision, profile: Profile, findings: List[Finding]) -> None:
+        """ "My knee has settled, kneeling doesn't bother me": the coach asks once before it forgets
+        (door: the `update:` question). Only what the user said themselves and the coach works
+        around: a referral, a red flag or a recent operation needs a clinician, not a chat."""
+        for f in findings:
+            if f.kind != "lifted" or f.third_party or f.negated or f.hypothetical:
+                continue
+            kind, _, ident = f.id.partition(".")
+            held = ident in profile.constraints if kind == "constraint" else ident in profile.conditions
+            if not held or f"{kind}:{ident}" in d.updates:
+                continue
+            if kind == "condition" and self.kb.conditions[ident].outcome in (Outcome.REFER, Outcome.DEFER):
+                continue
+            d.updates.append(f"{kind}:{ident}")
 
     # -- a clinician's say-so ------------------------------------------------------------------------
     def _clearance(self, profile: Profile, findings: List[Finding]) -> None:
@@ -317,15 +353,15 @@ class Triage:
             return
         self._escalate(d, Outcome(alert.outcome), alert.rule_id)
         d.messages.append(rule.message)
-        if "retraction" in active or specific_denial:
-            alert.retraction_asked = True
+        if ("retraction" in active or specific_denial) and not alert.retraction_asked:
+            alert.retraction_asked = True  # asked once: a second "jk" changes nothing
             d.messages.append(self.kb.texts.retraction_question.format(flag=rule.title.lower()))
             d.clarify = f"flag:{alert.rule_id}"
 
     # -- conditions and constraints ---------------------------------------------------------------
     def _note_disclosures(
         self, profile: Profile, findings: List[Finding], today: date, explained: frozenset = frozenset()
-    ) -> None:
+    ) -> List[str]:
         if any(f.id == "older_adult" and f.kind == "concept" and f.about_user_now for f in findings):
             profile.older_adult = True
         # "If I kneel it kills" states a limit, so constraints ignore the hypothetical cue.
@@ -338,12 +374,19 @@ class Triage:
             and f.id not in explained
         ]
         asserted = {f.key for f in relevant if not f.negated and not (f.resolved and f.kind == "constraint")}
+        proposals: List[str] = []
         for f in relevant:
             if f.negated or f.resolved and f.kind == "constraint":
-                if f.key not in asserted:  # one denied phrase must not cancel another that asserts it
+                if f.key in asserted:
+                    continue  # one denied phrase must not cancel another that asserts it
+                if self._held(profile, f):
+                    proposals.append(f.key)  # something the coach works around: ask before forgetting
+                else:
                     _forget(profile, f)
                 continue
             if f.resolved and f.kind == "condition" and not self.kb.conditions[f.id].time_rule:
+                if self._held(profile, f):
+                    proposals.append(f.key)
                 continue  # "had sciatica, it's gone now": history that no longer limits them (PQ4)
             if f.kind == "condition":
                 profile.conditions[f.id] = ConditionNote(f.id, f.days_ago, today.isoformat())
@@ -352,6 +395,14 @@ class Triage:
             key = f.key
             if key in profile.denied:
                 profile.denied.remove(key)
+        return proposals
+
+    def _held(self, profile: Profile, f: Finding) -> bool:
+        """Already in the profile, and liftable by the user's word (not a referral-level condition)."""
+        if f.kind == "constraint":
+            return f.id in profile.constraints
+        held = f.id in profile.conditions
+        return held and self.kb.conditions[f.id].outcome not in (Outcome.REFER, Outcome.DEFER, Outcome.OUT_OF_SCOPE)
 
     def _profile_outcomes(self, d: Decision, profile: Profile, today: date) -> None:
         for rule_id in profile.referrals:
@@ -381,6 +432,12 @@ class Triage:
                 d.messages.append(condition.advice)
             if outcome is Outcome.CLARIFY and d.clarify is None:
                 d.clarify = f"condition:{condition.id}"
+            if (
+                condition.time_rule
+                and not condition.time_rule.past_excludes
+                and outcome is condition.time_rule.past_outcome
+            ):
+                continue  # long healed: nothing left out any more
             for ex in self.kb.exercises.values():
                 if condition.id in ex.contraindications:
                     d.excluded.setdefault(ex.id, f"you mentioned {condition.label}")

@@ -38,7 +38,9 @@ def save(engine: Engine, kb: KnowledgeBase) -> bool:
                 session.add(KnowledgeEntry(section=section, entry_id=section, position=0, data=entries))
                 continue
             for position, entry in enumerate(entries):
-                entry_id = entry.get("id") or entry.get("country")  # emergency numbers are keyed by country
+                entry_id = (
+                    entry.get("id") or entry.get("country") or entry.get("file")
+                )  # numbers by country, seeds by file
                 session.add(KnowledgeEntry(section=section, entry_id=entry_id, position=position, data=entry))
         for ex in kb.exercises.values():
             for alias in {ex.name.lower(), *(a.lower() for a in ex.aliases)}:

@@ -79,3 +79,26 @@ class ConversationRecord(Base):
     user_id = Column(String(255), primary_key=True)
     state = Column(JSON, nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ButtonPayload(Base):
+    """A button payload too long for Telegram's 64-byte callback_data, behind a short key.
+
+    Keys are derived from the payload, so the table holds one row per distinct long payload,
+    not one per message sent: today about one per answer button of each question asked (the
+    answers carry the question's token), pruned 30 days after last use."""
+
+    __tablename__ = "channel_button_payloads"
+    key = Column(String(32), primary_key=True)
+    payload = Column(Text, nullable=False)
+    issued_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class ChannelEvent(Base):
+    """Platform deliveries already handled ("slack:<event_id>", "telegram:<bot>:<update_id>"),
+    so a retry is never answered twice, whichever Rasa instance receives it. Rows older than a
+    day are pruned: Slack and Telegram retry within minutes."""
+
+    __tablename__ = "channel_events"
+    key = Column(String(160), primary_key=True)
+    seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)

@@ -134,3 +134,64 @@ def choice_list(titles: Iterable[str]) -> str:
 def speaking_seconds(text: str) -> float:
     """Roughly how long saying `text` takes."""
     return len(text.split()) / WORDS_PER_SECOND
+
+
+# -- SSML, for voice channels that speak it (the local voice loop: espeak-ng -m) -----------------
+# Written replies point at the screen ("Tap the one that fits"); a listener has no buttons.
+_SCREEN_WORDS = [
+    (re.compile(r"\b[Tt]ap or say\b"), "Say"),
+    (re.compile(r"\bTap\b"), "Say"),
+    (re.compile(r"\btap\b"), "say"),
+    (re.compile(r"\b[Cc]lick\b"), "say"),
+]
+# Phone numbers are said digit by digit (phone_number_spans): espeak-ng read "call 999" as "nine
+# hundred and ninety nine". A web address is said with its dots: "1 1 1 dot nhs dot uk".
+_WEB_DOT = re.compile(r"(?<=\w)\.(?=(?:[a-z]{2,}|nhs)\b)")
+CHOICES_PAUSE_MS = 800  # a breath before "You can say: ..." (espeak-ng adds about 0.4 s to its own sentence gap)
+
+
+def listener_text(text: str) -> str:
+    """spoken_text for someone who hears but cannot see: "Tap the one that fits" -> "Say ...",
+    "call 999" -> "call 9 9 9"."""
+    for pattern, replacement in _SCREEN_WORDS:
+        text = pattern.sub(replacement, text or "")
+    spoken = spoken_text(_WEB_DOT.sub(" dot ", text))
+    return "".join(
+        ", ".join(" ".join(group) for group in piece.split()) if is_phone else piece
+        for piece, is_phone in phone_number_spans(spoken)
+    )
+
+
+def listener_choices(titles: Iterable[str]) -> str:
+    """'You can say: Yes, No, or What can you do?' (no "?." at the end, unlike spoken_choices)."""
+    titles = list(titles)
+    listed = choice_list(titles)
+    if not listed:
+        return ""
+    last = spoken_text(titles[-1]).rstrip(".")
+    return f"You can say: {listed}{'?' if last.endswith('?') else '.'}"
+
+
+def listener_message(message: BotMessage) -> str:
+    """A whole bot message for someone who hears but cannot see: its text, then its choices."""
+    return " ".join(
+        p for p in (listener_text(message.text or ""), listener_choices(b.title for b in message.buttons)) if p
+    )
+
+
+def ssml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def ssml_message(message: BotMessage, choices_pause_ms: int = CHOICES_PAUSE_MS) -> str:
+    """A whole bot message as SSML: its text, a pause, then the answers it expects."""
+    parts = [ssml_escape(listener_text(message.text or ""))]
+    choices = listener_choices(b.title for b in message.buttons)
+    if choices:
+        parts.append(f'<break time="{int(choices_pause_ms)}ms"/>{ssml_escape(choices)}')
+    return "<speak>" + " ".join(p for p in parts if p) + "</speak>"
+
+
+def ssml_text(text: str) -> str:
+    """Plain words (no buttons) as SSML."""
+    return "<speak>" + ssml_escape(listener_text(text)) + "</speak>"

@@ -9,15 +9,19 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 import requests
 
 from coach.settings import allowed_origins
+from scripts.credentials import generate as generate_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "coach.tar.gz"
+# Inherited channel settings would connect the tests to a real bot; proxies would swallow loopback calls
+# (slack_sdk reads HTTP(S)_PROXY and ignores NO_PROXY).
+NOT_INHERITED = ("TELEGRAM_", "SLACK_", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 
 
 def free_port() -> int:
@@ -47,8 +51,16 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 
 class Servers:
+    """`env` adds or overrides variables: a channel's settings (TELEGRAM_*, SLACK_*, ALEXA_*) switch
+    it on exactly as `make run` would with them set. `rasa_args` adds `rasa run` options."""
+
     def __init__(
-        self, workdir: Path, database_url: str, endpoints: Optional[str] = None, env: Optional[Dict[str, str]] = None
+        self,
+        workdir: Path,
+        database_url: str,
+        endpoints: Optional[str] = None,
+        env: Optional[Mapping[str, str]] = None,
+        rasa_args: Sequence[str] = (),
     ):
         self.workdir = workdir
         self.rasa_port = free_port()
@@ -56,8 +68,9 @@ class Servers:
         # A second local origin that may embed the widget (tests/integration/browser serves
         # host pages there); the same port as http://localhost:<port> is a site NOT listed.
         self.host_port = free_port()
+        self.rasa_args = list(rasa_args)
         self.env: Dict[str, str] = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)},
             "PYTHONPATH": str(ROOT),
             "DATABASE_URL": database_url,
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
@@ -67,13 +80,11 @@ class Servers:
             # Sessions run 50x faster with the real reminder machinery (30 s hold = 0.6 s).
             "COACH_TIME_SCALE": os.environ.get("COACH_TIME_SCALE", "0.02"),
             "COACH_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.host_port}",
-            # credentials.yml names these; unset, Rasa would refuse to start. Empty: Alexa is off.
-            "ALEXA_SKILL_ID": os.environ.get("ALEXA_SKILL_ID", ""),
-            "ALEXA_VERIFY": os.environ.get("ALEXA_VERIFY", ""),
             **(env or {}),
         }
         self.endpoints = endpoints or self._default_endpoints()
         self.processes: List[subprocess.Popen] = []
+        self.channels: list = []  # ChannelStatus per channel, once Rasa has started
         self.cold_start_seconds: Optional[float] = None
 
     def _default_endpoints(self) -> str:
@@ -109,6 +120,13 @@ class Servers:
         )
         wait_until_up(f"http://127.0.0.1:{self.actions_port}/health", process, self.workdir / "actions.log")
 
+    def credentials(self) -> str:
+        """The credentials `make run` would start with in this environment (scripts/credentials.py)."""
+        text, self.channels = generate_credentials((ROOT / "credentials.yml").read_text(), self.env)
+        path = self.workdir / "credentials.yml"
+        path.write_text(text)
+        return str(path)
+
     def start_rasa(self) -> None:
         process = self._spawn(
             [
@@ -119,11 +137,12 @@ class Servers:
                 "--port",
                 str(self.rasa_port),
                 "--credentials",
-                str(ROOT / "credentials.yml"),
+                self.credentials(),
                 "--endpoints",
                 self.endpoints,
                 # As scripts/run.sh does: Sanic's CORS gets the same list as the socket server.
                 *cors_args(self.env.get("COACH_ALLOWED_ORIGINS", "")),
+                *self.rasa_args,
             ],
             "rasa.log",
         )
@@ -154,9 +173,9 @@ def cors_args(raw_origins: str) -> List[str]:
 
 
 @contextmanager
-def running(workdir: Path, database_url: str, env: Optional[Dict[str, str]] = None) -> Iterator[Servers]:
+def running(workdir: Path, database_url: str, env: Optional[Mapping[str, str]] = None, **options) -> Iterator[Servers]:
     """Both servers for a `with` block; `env` adds or overrides variables (a channel's settings)."""
-    servers = Servers(workdir, database_url, env=env)
+    servers = Servers(workdir, database_url, env=env, **options)
     try:
         servers.start_actions()
         servers.start_rasa()

@@ -50,7 +50,26 @@ def test_excluded_stretches_are_never_offered(triage, case):
     result = run_case(triage, case)
     assert not leaked_exclusions(result), f"{case['text']!r} was offered {leaked_exclusions(result)}"
     assert not missing_exclusions(result), f"{case['text']!r}: no reason recorded for {missing_exclusions(result)}"
-    assert all(result.decision.excluded[e] for e in case["excluded"])
+    # Every reason names, in the user's terms, something this conversation told the coach.
+    said = _reasons_for(triage, case)
+    for exercise_id in case["excluded"]:
+        reason = result.decision.excluded[exercise_id]
+        assert reason in said, (
+            f"{case['text']!r}: {exercise_id} left out 'because {reason}', which nothing said explains"
+        )
+
+
+def _reasons_for(triage, case) -> set:
+    """The exclusion reasons the findings of this case's messages can justify."""
+    kb = triage.kb
+    reasons = set()
+    for text in [*(case.get("history") or []), case["text"]]:
+        for f in triage.detector.detect(text):
+            if f.kind == "condition" and f.id in kb.conditions:
+                reasons.add(f"you mentioned {kb.conditions[f.id].label}")
+            elif f.kind == "constraint" and f.id in kb.constraints:
+                reasons.add(f"you said {kb.constraints[f.id].label}")
+    return reasons
 
 
 def test_at_most_five_percent_of_ordinary_messages_are_stopped(triage):

@@ -209,12 +209,30 @@ def test_stop_during_screening_leaves_the_questions(user):
 def test_a_limitation_that_has_gone_is_forgotten_after_one_confirmation(user, coach):
     user.says("I can't kneel", "inform_limitation")
     assert "no_kneeling" in coach.profiles.get("u1").constraints
-    conversation_state = coach.conversations.get("u1")
-    conversation_state.ask("update:constraint:no_kneeling")
-    coach.conversations.save("u1", conversation_state)
+    asked = user.says("the knee has settled, kneeling doesn't bother me any more", "inform_limitation")
+    assert question(asked)["id"] == "update:constraint:no_kneeling"
+    assert "no_kneeling" in coach.profiles.get("u1").constraints, "nothing is forgotten before the answer"
     reply = user.says("yes please", "affirm")
     assert "no_kneeling" not in coach.profiles.get("u1").constraints
-    assert "no longer" in reply.replies[0].text
+    assert "won't work around that" in reply.replies[0].text
+    offered = {e["id"] for e in customs(reply, "recommendation")[0]["exercises"]}
+    excluded = {e["id"] for e in customs(reply, "recommendation")[0]["excluded"]}
+    assert "half_kneeling_hip_flexor_stretch" not in excluded and offered
+
+
+def test_no_to_the_update_question_keeps_the_limit(user, coach):
+    user.says("I can't kneel", "inform_limitation")
+    user.says("I can kneel again now", "inform_limitation")
+    reply = user.says("no, better keep it", "deny")
+    assert "no_kneeling" in coach.profiles.get("u1").constraints
+    assert "keep working around it" in reply.replies[0].text
+
+
+def test_saying_a_surgery_is_fine_does_not_lift_its_referral(user, coach):
+    user.says("I had a knee replacement 4 weeks ago", "disclose_condition")
+    reply = user.says("the knee is fine now honestly", "inform_limitation")
+    assert question(reply) is None or not question(reply)["id"].startswith("update:")
+    assert customs(reply, "safety")[-1]["outcome"] == "REFER"
 
 
 # -- the dispatch table against the domain and the rules -----------------------------------------

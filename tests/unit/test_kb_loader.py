@@ -37,9 +37,26 @@ def _error(directory: Path) -> str:
 def test_real_knowledge_base_is_valid(kb):
     assert set(kb.exercises) == FIXED_EXERCISE_IDS
     assert kb.conditions and kb.red_flags and kb.faq and kb.screening
-    for ex in kb.exercises.values():
-        assert ex.sources, ex.id
-        assert all((ROOT.parent / "shared" / "seeds" / s).exists() or s.endswith(".txt") for s in ex.sources)
+    known = {seed.file for seed in kb.seeds}
+    for entry in [*kb.exercises.values(), *kb.faq.values()]:
+        assert entry.sources and set(entry.sources) <= known, entry.id
+
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the source articles are not at {SEEDS} on this machine")
+def test_the_seed_registry_matches_the_source_articles(kb):
+    """knowledge/sources.yml names every article, with the hash of the text we checked against."""
+    import hashlib
+
+    on_disk = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in SEEDS.glob("*.txt")}
+    assert {seed.file: seed.sha256 for seed in kb.seeds} == on_disk
+
+
+def test_a_source_that_is_not_a_known_article_is_refused(kb_copy):
+    _edit(kb_copy / "exercises.yml", lambda d: d["exercises"][0].update(sources=["999_0000000000000000.txt"]))
+    assert "is not a known source article" in _error(kb_copy)
 
 
 def test_every_rule_family_from_the_reference_is_covered(kb):

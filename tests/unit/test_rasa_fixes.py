@@ -4,7 +4,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-import connectors  # noqa: F401  (applies the fixes, as `rasa run` does when it loads our channels)
+import connectors.socketio  # noqa: F401  (applies the fixes, as `rasa run` does when it loads our channels)
 import rasa_fixes
 
 RESPONSES = [
