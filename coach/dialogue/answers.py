@@ -107,9 +107,19 @@ _YES = _words(
 )
 
 
+# "ok cool. and no, heart's fine": an acknowledgement first is not the answer.
+_ACKNOWLEDGEMENT = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|cool|great|thanks|thank you|ta|right|alright|got it|fair enough|lovely|nice|sure thing)[\s,.!]*)+"
+    r"(?:and\s+|but\s+|so\s+)?(?=\w)"
+)
+
+
 def yes_no(text: str) -> Optional[YesNo]:
     """yes / no / unsure for a typed reply, or None when it says none of these."""
     t = re.sub(r"[\u2019`]", "'", (text or "").lower()).strip()
+    rest = _ACKNOWLEDGEMENT.sub("", t)
+    if rest and rest != t:
+        t = rest  # the words after the acknowledgement are the answer
     if not t:
         return None
     if _STRONG_NO.search(t):

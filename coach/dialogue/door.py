@@ -47,6 +47,7 @@ GOALS = {
     "faq_before_or_after_exercise", "faq_back_pain", "faq_pain_rule",
 }  # fmt: skip
 ALERT_INTENT = "safety_alert"
+STICKY_OUTCOMES = {"EMERGENCY", "CRISIS", "URGENT"}
 # Replies to a question; with none waiting they say little on their own.
 RESPONSES = {"affirm", "deny", "answer", "retract", ALERT_INTENT}
 
@@ -126,6 +127,7 @@ class Conversation:
             c.conversations.save(turn.sender, ctx.state)
             return ctx.result
         ctx.decision = c.observe(turn.sender, turn.findings, in_session=running is not None, today=turn.today)
+        self._their_alert(ctx)
         if ctx.decision.stops_coaching:
             self._stop(ctx, running)
         elif not self._answers_question(ctx):
@@ -170,6 +172,25 @@ class Conversation:
             return None
         decision.messages = [m for m in decision.messages if m != text]
         return text
+
+    @staticmethod
+    def _their_alert(ctx: TurnContext) -> None:
+        """Someone else's emergency stays this conversation's answer ("what do I do?", "he's
+        breathing but not talking") until the conversation starts over."""
+        decision, state = ctx.decision, ctx.state
+        sticky = [
+            r
+            for r in decision.rule_ids
+            if r in ctx.kb.red_flags and ctx.kb.red_flags[r].outcome.value in STICKY_OUTCOMES
+        ]
+        if decision.about == "someone_else" and sticky:
+            state.their_alert = state.their_alert or sticky[0]
+            return
+        if state.their_alert and not decision.stops_coaching and state.their_alert in ctx.kb.red_flags:
+            rule = ctx.kb.red_flags[state.their_alert]
+            ctx.decision = Decision(
+                outcome=rule.outcome, rule_ids=[rule.id], messages=[rule.message], about="someone_else"
+            )
 
     @staticmethod
     def _fresh_button(ctx: TurnContext) -> bool:

@@ -171,6 +171,12 @@ _CLEARED_WORDS = re.compile(
 )
 
 
+_ALL_WELL = re.compile(
+    r"\b(fine|all good|no problems?|no issues|nothing wrong|all ok|all okay|alright|all right|normal|healthy|no trouble)\b"
+)
+_NOT_WELL = re.compile(r"\b(not|isn'?t|aren'?t|never|hardly)\s+(?:\w+\s+)?(fine|alright|all right|normal|good)\b")
+
+
 def interpret(kb: KnowledgeBase, question_id: str, turn: Turn) -> Optional[str]:
     """The structured answer a typed reply gives, UNSURE, or None when it does not answer."""
     s = spec(kb, question_id)
@@ -214,6 +220,10 @@ def _fact(kb: KnowledgeBase, s: Spec, question_id: str, turn: Turn, text: str) -
         if any(not f.negated for f in about):
             return "yes"
         if about:
+            return "no"
+        # Every screening question asks about a problem: "knees are fine", "balance is fine, no
+        # falls", "all good" say there is none.
+        if _ALL_WELL.search(text) and not _NOT_WELL.search(text) and yes_no(text) is not YesNo.YES:
             return "no"
         return None
     if s.kind is Kind.WHEN:

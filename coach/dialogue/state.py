@@ -49,6 +49,9 @@ class ConversationState:
     goal: Optional[Goal] = None
     screening: Optional[Screening] = None
     minutes_available: Optional[float] = None  # "I've only got 5 minutes", for the next session plan
+    # Someone else's emergency told in this conversation (a red-flag id): it stays the answer
+    # for the rest of the conversation, like the user's own, but never enters their profile.
+    their_alert: Optional[str] = None
 
     @property
     def question(self) -> Optional[PendingQuestion]:
@@ -75,4 +78,5 @@ class ConversationState:
             goal=Goal(**data["goal"]) if data.get("goal") else None,
             screening=Screening(**data["screening"]) if data.get("screening") else None,
             minutes_available=data.get("minutes_available"),
+            their_alert=data.get("their_alert"),
         )

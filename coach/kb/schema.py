@@ -135,6 +135,9 @@ class Combo(Strict):
 
     groups: List[List[str]] = Field(min_items=2)
     window: int = Field(8, ge=2, le=20)
+    # "clause" (the default) or "sentence": for stories where the parts sit in clauses of one
+    # sentence ("my calf has been sore and it's gone red and warm").
+    scope: str = Field("clause", regex=r"^(clause|sentence)$")
 
 
 class TimeRule(Strict):

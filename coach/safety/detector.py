@@ -35,6 +35,10 @@ SYSTEMIC_WARNINGS = frozenset(
 )
 # A plain "it hurts" counts only in the very sentence that names the stretch.
 SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
+NERVE_SIGNS = frozenset(
+    {"tingling_numbness", "leg_weakness", "foot_drop", "both_legs_symptoms", "spreading_numbness", "saddle_numbness",
+     "legs_giving_way", "rapid_weakness"}
+)  # fmt: skip
 STRAIN_MECHANISM = re.compile(
     r"\b(kick|kicking|kicked|sprint|sprinting|sprinted|lift my (knee|leg)|lifting my (knee|leg))\b"
 )
@@ -65,11 +69,13 @@ class Detector:
                     phrases[f"lifted:{kind}.{entry.id}"] = entry.lifted_by
         self.implies = {c.id: c.implies for c in kb.concepts.values() if c.implies}
         # Combo groups are matched like phrases under labels "group:<kind>:<id>:<combo>:<group>".
-        self.combos: Dict[str, List[Tuple[int, int, int]]] = {}
+        self.combos: Dict[str, List[Tuple[int, int, int, bool]]] = {}
         for kind, entries in (("concept", kb.concepts.values()), ("condition", kb.conditions.values())):
             for entry in entries:
                 for c_i, combo in enumerate(entry.combos):
-                    self.combos.setdefault(f"{kind}:{entry.id}", []).append((c_i, len(combo.groups), combo.window))
+                    self.combos.setdefault(f"{kind}:{entry.id}", []).append(
+                        (c_i, len(combo.groups), combo.window, combo.scope == "sentence")
+                    )
                     for g_i, terms in enumerate(combo.groups):
                         phrases[f"group:{kind}:{entry.id}:{c_i}:{g_i}"] = terms
         # Procedure words by stem ("cholecyst" + "ectomy"): the stem names the condition.
@@ -168,9 +174,9 @@ class Detector:
         event = next((f for f in mine if f.id == "acute_onset"), None)
         # The event path needs the injury to matter now: walking or standing hurts, or a sharp,
         # tearing kind of pain that is not already easing ("it's better than it was" is CI1).
-        matters = "walking_impact" in about or (
-            about & {"warning_pain", "sharp_pain"} and not IMPROVING.search(doc.text)
-        )
+        matters = "walking_impact" in about or ("warning_pain" in about and not IMPROVING.search(doc.text))
+        if about & NERVE_SIGNS:
+            return []  # numb feet, a weak leg: a nerve problem for RF1/RF2 to judge, not a sprain
         if event is not None and hurting and matters and (days is None or recent):
             return [Finding("condition", "acute_injury", event.text, event.start, event.end, days_ago=days or 0.0)]
         impact = next((f for f in mine if f.id == "walking_impact"), None)
@@ -245,10 +251,11 @@ class Detector:
                 by_group.setdefault((f"{kind}:{ident}", int(c_i), int(g_i)), []).append((start, end))
         found: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for concept, combos in self.combos.items():
-            for c_i, n_groups, window in combos:
+            for c_i, n_groups, window, whole_sentence in combos:
                 anchors = by_group.get((concept, c_i, 0), [])
+                bounds = ctx.sentence_bounds if whole_sentence else ctx.clause_bounds
                 for a_start, a_end in anchors:
-                    left, right = ctx.clause_bounds(doc, a_start, a_end)
+                    left, right = bounds(doc, a_start, a_end)
                     span = [(a_start, a_end)]
                     for g_i in range(1, n_groups):
                         near = [

@@ -32,6 +32,9 @@ _EMOJI_WORDS = {
     "\U0001F912": " fever ", "\U0001F915": " hurt ", "\U0001F62D": " crying ", "\U0001F48A": " pills ",
 }  # fmt: skip
 _EMOJI = str.maketrans(_EMOJI_WORDS)
+_ME_FOR_MY = re.compile(
+    r"\bme (knee|knees|back|hip|hips|leg|legs|bum|foot|feet|belly|tummy|date|groin|bits|privates|neck|ankle|arse|chest)\b"
+)
 # Text-speak, only where the short form means one thing: "cnt kneel", "wat stretches r ok".
 TEXT_SPEAK = {
     "cnt": "can't", "cant'": "can't", "wat": "what", "wot": "what", "r": "are", "u": "you", "ur": "your",
@@ -53,6 +56,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"\b(can|don|didn|doesn|isn|wasn|haven|hasn|won|couldn|shouldn|wouldn|aren)t\b", r"\1't", text)
     text = re.sub(r"\bcant\b", "can't", text)
     text = _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0)], text)
+    text = _ME_FOR_MY.sub(r"my \1", text)  # "had me knee done", "me back's gone"
     text = re.sub(r"\bim\b", "i'm", text)
     text = re.sub(r"\bive\b", "i've", text)
     return text

@@ -34,8 +34,14 @@ PAST_AFTER_DAYS = 42
 CLEARANCE = "clinician_clearance"
 STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
 INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
-GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition"})
-THEIR_WORDS = frozenset({"her", "him", "his", "she", "he", "their", "them", "they", "client", "student", "patient"})
+# A fresh injury, a flare of an old one, or a known condition such as Parkinson's.
+GAIT_EXPLAINED_BY = frozenset({"acute_injury", "neurological_condition", "acute_onset", "familiar_pain"})
+NERVE_SIGNS = frozenset({"tingling_numbness", "leg_weakness", "foot_drop", "both_legs_symptoms", "spreading_numbness"})
+THEIR_WORDS = frozenset(
+    {"her", "him", "his", "she", "he", "their", "them", "they", "client", "clients", "student", "students", "patient",
+     "patients", "mum", "mom", "dad", "husband", "wife", "partner", "son", "daughter", "kids", "children", "parents",
+     "friend", "friends", "members"}
+)  # fmt: skip
 INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
@@ -176,7 +182,7 @@ class Triage:
         denied = {f.id for f in findings if f.kind == "concept" and f.negated and not f.third_party}
         # A changed walk explained by what the message itself says (a fresh injury, a known
         # condition such as Parkinson's) is that, not a new nerve problem (RF2).
-        if any(f.kind == "condition" and f.id in GAIT_EXPLAINED_BY and not f.negated for f in findings):
+        if any(f.id in GAIT_EXPLAINED_BY and not f.negated for f in findings) and not (active & NERVE_SIGNS):
             active.discard("walking_change")
 
         said = {f.id for f in findings if f.about_user_now and not f.resolved}
@@ -415,6 +421,8 @@ class Triage:
             outcome = condition.outcome
             if outcome is Outcome.CLARIFY and note.cleared is not None:
                 outcome = Outcome.CAUTION if note.cleared else Outcome.REFER
+            elif outcome is Outcome.REFER and not condition.time_rule and note.cleared:
+                outcome = Outcome.CAUTION  # their clinician has cleared them: coach, with the same exclusions
             elif condition.time_rule:
                 age = _age_days(note, today)
                 if note.cleared:

@@ -24,13 +24,23 @@ def outcome(triage, text, in_session=False):
         "no numbness and I can pee fine",
         "I don't have any numbness down there",
         "legs are strong, no weakness at all",
-        "my dad had a hip replacement",
+        "my dad had a hip replacement years ago and my own hips are tight",
         "mum had cancer years ago",
         "what if I get numbness down there?",
     ],
 )
 def test_context_prevents_false_alarms(triage, text):
     assert not outcome(triage, text).stops_coaching
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my dad had a hip replacement", "my husband had a knee op three weeks ago, which stretches should he do?"],
+)
+def test_another_persons_health_is_answered_for_them_and_kept_out_of_the_profile(triage, text):
+    decision, profile = triage.assess(text, Profile("t"), today=TODAY)
+    assert decision.about == "someone_else" and decision.rule_ids == ["SC1"]
+    assert not profile.conditions and not profile.constraints
 
 
 @pytest.mark.parametrize(
