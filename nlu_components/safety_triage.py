@@ -92,7 +92,9 @@ class SafetyTriage(GraphComponent):
         days = detector.when(text, today)
         if days is not None:
             # How long ago the message says something happened: answers "when was that?".
-            entities.append({"entity": WHEN_ENTITY, "value": days, "extractor": type(self).__name__})
+            entities.append(
+                {"entity": WHEN_ENTITY, "value": days, "start": 0, "end": len(text), "extractor": type(self).__name__}
+            )
             message.set("entities", entities, add_to_output=True)
         if not findings:
             return

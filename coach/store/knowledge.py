@@ -67,7 +67,13 @@ def load(engine: Engine) -> KnowledgeBase:
             docs[row.section] = row.data
         else:
             docs.setdefault(row.section, []).append(row.data)
-    return KnowledgeBase.from_documents(docs)
+    try:
+        return KnowledgeBase.from_documents(docs)
+    except (ValueError, TypeError) as err:  # pydantic's ValidationError and our KnowledgeError are ValueErrors
+        raise KnowledgeNotLoaded(
+            "The knowledge base stored in the database was written by another version of the coach: "
+            "run `python -m coach.kb load` (make run and make test do it) to store the current one."
+        ) from err
 
 
 def exercise_id_for_alias(engine: Engine, alias: str) -> Optional[str]:
