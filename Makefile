@@ -57,7 +57,7 @@ unit: $(VENV)/.installed kb
 	$(PY) -m pytest -q tests/unit tests/safety
 
 integration: $(VENV)/.installed kb $(MODEL)
-	$(PY) -m pytest -q tests/integration
+	$(PY) -m pytest -q -rs tests/integration
 
 test-stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/stories --quiet

@@ -30,7 +30,7 @@ class Recommendation:
         return {
             "type": "recommendation",
             "exercises": [{"id": p.id, "name": p.name, "reason": p.reason} for p in self.picks],
-            "excluded": [{"id": p.id, "reason": p.reason} for p in self.left_out],
+            "excluded": [{"id": p.id, "name": p.name, "reason": p.reason} for p in self.left_out],
         }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import List, Optional
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / '.data' / 'coach.sqlite3'}"
@@ -23,5 +25,48 @@ def screening_valid_days() -> int:
 
 
 def time_scale() -> float:
-    """COACH_TIME_SCALE=0.02 runs a whole guided session in seconds (tests, demos); 1 is real time."""
+    """COACH_TIME_SCALE=0.02 runs a whole guided session in seconds (tests, demos); 1 is real time.
+
+    The action server schedules cues with it and the web page counts down with it (it is in
+    the page's settings, connectors/socketio.py web_config), so both run at the same pace."""
     return float(os.environ.get("COACH_TIME_SCALE", "1"))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def allowed_origins(raw: Optional[str] = None) -> List[str]:
+    """COACH_ALLOWED_ORIGINS: the sites that may embed the web widget, comma-separated.
+
+    Given both to Sanic's CORS (scripts/run.sh passes them as `rasa run --cors ...`) and to the
+    socket.io server. Unset or empty means same-origin only: just the coach's own chat page.
+    `*` allows every site (development only). Entries are normalised the way browsers send the
+    Origin header (lower case, no default port, no trailing slash), so `https://Shop.example:443/`
+    matches `https://shop.example`; anything that is not an origin is an error naming it."""
+    if raw is None:
+        raw = os.environ.get("COACH_ALLOWED_ORIGINS", "")
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    if entries == ["*"]:
+        return ["*"]
+    return sorted({_origin(entry) for entry in entries})
+
+
+def _origin(entry: str) -> str:
+    problem = f"COACH_ALLOWED_ORIGINS: {entry!r} is not an origin like https://shop.example or http://127.0.0.1:8000"
+    if entry == "*":
+        raise ValueError(f"{problem} ('*' allows every site and must stand alone)")
+    try:
+        parts = urlsplit(entry)
+        port = parts.port
+    except ValueError as error:
+        raise ValueError(problem) from error
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or parts.username or parts.password:
+        raise ValueError(problem)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{problem} (an origin has no path)")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal, as browsers write it
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"

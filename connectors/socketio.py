@@ -8,7 +8,11 @@ Why not Rasa's stock `socketio` channel:
   {"text", "quick_replies", "custom"} (see docs/api.md);
 - it calls `sio.enter_room` without awaiting it, which newer python-socketio turns into a
   coroutine that never runs (no bot message is ever delivered with session persistence).
-  requirements.lock pins python-socketio 5.8.0, and we await the call when it is a coroutine.
+  requirements.lock pins python-socketio 5.8.0, and we await the call when it is a coroutine;
+- it gives the socket server `cors_allowed_origins=[]`, which makes python-engineio skip the
+  Origin check entirely: any website could open a socket in a visitor's browser. Ours accepts
+  our own page plus the sites in COACH_ALLOWED_ORIGINS (coach/settings.py), the same list
+  scripts/run.sh gives Sanic's CORS.
 """
 
 from __future__ import annotations
@@ -28,11 +32,25 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 import rasa_fixes  # noqa: F401  (applied wherever our channels load)
+from coach import settings
+from connectors.origins import OriginCheckedServer
+from connectors.web_assets import WebAssets
 
 logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_MESSAGE_CHARS = 2000
-STATIC_TYPES = {".html": "text/html", ".js": "application/javascript", ".css": "text/css", ".txt": "text/plain"}
+# Served to the page in its settings (web_config) so it can answer before sending, in our words.
+EMPTY_MESSAGE_TEXT = "I didn't get any words there. Tell me how your hips feel, or ask for a stretch."
+TOO_LONG_TEXT = "That message is too long for me ({length} characters). Could you say it in under {limit}?"
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "application/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 
 class CoachSocketIOOutput(OutputChannel):
@@ -97,9 +115,10 @@ class CoachSocketIOInput(InputChannel):
         return CoachSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        sio = OriginCheckedServer(settings.allowed_origins(), async_mode="sanic")
         bp = SocketBlueprint(sio, self.socketio_path, "coach_web", __name__)
         self.sio = sio
+        assets = WebAssets(web_config(self.socketio_path))
 
         @bp.route("/", methods=["GET"], strict_slashes=False)
         async def page(request: Request) -> HTTPResponse:
@@ -110,6 +129,12 @@ class CoachSocketIOInput(InputChannel):
         async def static(request: Request, path: str) -> HTTPResponse:
             if not path.strip("/"):
                 return await page(request)
+            built = assets.config_json() if path == "config.json" else assets.bundle(path)
+            if built is not None:
+                if request.headers.get("if-none-match") == built.etag:
+                    return response.empty(status=304, headers={"ETag": built.etag})
+                headers = {"ETag": built.etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+                return response.raw(built.body, content_type=STATIC_TYPES[Path(path).suffix], headers=headers)
             target = (WEB_DIR / path).resolve()
             if WEB_DIR not in target.parents or not target.is_file():
                 return response.json({"error": "not found"}, status=404)
@@ -157,12 +182,21 @@ class CoachSocketIOInput(InputChannel):
 
 def problem_with(text: Any) -> Optional[str]:
     if not isinstance(text, str) or not text.strip():
-        return "I didn't get any words there. Tell me how your hips feel, or ask for a stretch."
+        return EMPTY_MESSAGE_TEXT
     if len(text) > MAX_MESSAGE_CHARS:
-        return (
-            f"That message is too long for me ({len(text)} characters). Could you say it in under {MAX_MESSAGE_CHARS}?"
-        )
+        return TOO_LONG_TEXT.format(length=len(text), limit=MAX_MESSAGE_CHARS)
     return None
+
+
+def web_config(socketio_path: str = "/socket.io") -> Dict[str, Any]:
+    """What the web page must agree on with this server: served as /webhooks/web/config.json
+    and written into coach.js and widget.js (connectors/web_assets.py)."""
+    return {
+        "max_message_chars": MAX_MESSAGE_CHARS,
+        "socketio_path": socketio_path,
+        "time_scale": settings.time_scale(),
+        "texts": {"empty": EMPTY_MESSAGE_TEXT, "too_long": TOO_LONG_TEXT},
+    }
 
 
 __all__: List[str] = ["CoachSocketIOInput", "CoachSocketIOOutput"]

@@ -7,12 +7,25 @@ ACTIONS_PORT=${ACTIONS_PORT:-5055}
 # Always the action server started below (an inherited value would point elsewhere).
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
 mkdir -p .data
+# Sites that may embed the web widget: COACH_ALLOWED_ORIGINS (comma-separated; unset = same
+# origin only). Sanic's CORS gets the list read by coach/settings.py, as the socket server does.
+cors=$(.venv/bin/python -c '
+import sys
+from coach.settings import allowed_origins
+try:
+    print(" ".join(allowed_origins()))
+except ValueError as error:
+    sys.exit(str(error))') || exit 1
+read -ra origins <<< "$cors"  # no globbing: "*" stays "*"
+cors_args=()
+[ ${#origins[@]} -gt 0 ] && cors_args=(--cors "${origins[@]}")
+
 # Only the channels whose settings are in the environment (Rasa refuses an unset ${VAR}).
 .venv/bin/python -m scripts.credentials --out .data/credentials.yml || exit 1
 
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 actions_pid=$!
-.venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" --cors '*' \
+.venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" "${cors_args[@]}" \
   --credentials .data/credentials.yml --endpoints endpoints.yml --quiet &
 rasa_pid=$!
 
@@ -31,6 +44,7 @@ for _ in $(seq 1 240); do
 
 Psoas Coach is running.
   Chat in your browser:  http://127.0.0.1:$RASA_PORT/webhooks/web
+  The widget on a page:  http://127.0.0.1:$RASA_PORT/webhooks/web/demo.html
   Chat over REST:        curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                            -H 'Content-Type: application/json' -d '{"sender":"me","message":"hi"}'
   Telegram and Slack (when on, behind HTTPS): /webhooks/telegram/webhook, /webhooks/slack/webhook

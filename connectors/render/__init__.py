@@ -2,9 +2,9 @@
 
 Actions never format for a channel: they emit text, buttons and a `custom` payload. Each
 channel turns that into its native form in one module here (Telegram inline keyboards,
-Slack blocks, SSML for voice); the web page does the same in web/chat.js. A renderer reads
-the payload for structure and the text for people, and never invents wording of its own
-for safety messages: those come from the knowledge base.
+Slack blocks, SSML for voice); the web page and the widget do the same in web/coach-chat.js.
+A renderer reads the payload for structure and the text for people, and never invents
+wording of its own for safety messages: those come from the knowledge base.
 """
 
 from __future__ import annotations

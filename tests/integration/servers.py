@@ -13,6 +13,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 import requests
 
+from coach.settings import allowed_origins
 from scripts.credentials import generate as generate_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +65,9 @@ class Servers:
         self.workdir = workdir
         self.rasa_port = free_port()
         self.actions_port = free_port()
+        # A second local origin that may embed the widget (tests/integration/browser serves
+        # host pages there); the same port as http://localhost:<port> is a site NOT listed.
+        self.host_port = free_port()
         self.rasa_args = list(rasa_args)
         self.env: Dict[str, str] = {
             **{k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)},
@@ -75,6 +79,7 @@ class Servers:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             # Sessions run 50x faster with the real reminder machinery (30 s hold = 0.6 s).
             "COACH_TIME_SCALE": os.environ.get("COACH_TIME_SCALE", "0.02"),
+            "COACH_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.host_port}",
             **(env or {}),
         }
         self.endpoints = endpoints or self._default_endpoints()
@@ -93,6 +98,14 @@ class Servers:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def listed_origin(self) -> str:
+        return f"http://127.0.0.1:{self.host_port}"
+
+    @property
+    def unlisted_origin(self) -> str:
+        return f"http://localhost:{self.host_port}"
 
     def _spawn(self, args: List[str], log_name: str) -> subprocess.Popen:
         log = self.workdir / log_name
@@ -127,6 +140,8 @@ class Servers:
                 self.credentials(),
                 "--endpoints",
                 self.endpoints,
+                # As scripts/run.sh does: Sanic's CORS gets the same list as the socket server.
+                *cors_args(self.env.get("COACH_ALLOWED_ORIGINS", "")),
                 *self.rasa_args,
             ],
             "rasa.log",
@@ -150,6 +165,11 @@ class Servers:
 
     def log(self, name: str = "rasa.log") -> str:
         return (self.workdir / name).read_text()
+
+
+def cors_args(raw_origins: str) -> List[str]:
+    origins = allowed_origins(raw_origins)
+    return ["--cors", *origins] if origins else []
 
 
 @contextmanager
