@@ -16,7 +16,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 MODEL := models/coach.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
-.PHONY: run voice test lint unit integration validate test-stories nlu-gate eval bench kb train clean system-deps telegram-webhook
+.PHONY: run voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook
 
 run: $(VENV)/.installed kb $(MODEL)
 	@scripts/run.sh
@@ -34,8 +34,13 @@ $(VENV)/.installed: requirements.lock scripts/find-python.sh
 	quiet_pip "pip==24.0" && quiet_pip --no-deps -r requirements.lock && \
 	$(PY) -m pip check && touch $@
 
+# Applies pending schema migrations (coach/store/migrations), then stores the knowledge base.
 kb: $(VENV)/.installed
 	@mkdir -p .data && $(PY) -m coach.kb load
+
+# Only the migrations, for an operator upgrading $(DATABASE_URL) before starting new servers.
+migrate: $(VENV)/.installed
+	@mkdir -p .data && $(PY) -m coach.store.migrate
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@echo "Training the model (config, domain or data changed)…"

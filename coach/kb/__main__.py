@@ -26,8 +26,12 @@ def main(argv=None) -> int:
         return 0
     from coach.store import create_db_engine
     from coach.store.knowledge import save
+    from coach.store.migrate import upgrade
 
-    engine = create_db_engine(args.database_url)
+    engine = create_db_engine(args.database_url, create_tables=False)
+    before, after = upgrade(engine)
+    if before != after:
+        print(f"Database schema upgraded from {before or 'nothing'} to revision {after} (coach/store/migrations).")
     changed = save(engine, kb)
     print(
         f"Knowledge base {'loaded' if changed else 'already up to date'} ({summary}) in {engine.url.render_as_string(hide_password=True)}."
