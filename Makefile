@@ -26,13 +26,17 @@ run: $(VENV)/.installed kb $(MODEL)
 voice: $(VENV)/.installed kb $(MODEL)
 	@scripts/voice.sh $(VOICE_ARGS)
 
+# The first run's long steps say what they do, show progress and how long they took
+# (scripts/progress.py); later runs skip them, or print one line, when nothing changed.
 $(VENV)/.installed: requirements.lock scripts/find-python.sh
 	@PYTHON_310=$$(scripts/find-python.sh) || exit 1; \
-	echo "Creating $(VENV) with $$PYTHON_310 and the locked packages (a few minutes the first time)…"; \
-	quiet_pip() { $(PY) -m pip install --quiet "$$@" 2>&1 | grep -v "is ignored: it is neither"; return $${PIPESTATUS[0]}; }; \
+	total=$$(grep -cE '^[A-Za-z0-9]' requirements.lock); \
+	echo "Setting up Psoas Coach: a virtual environment in $(VENV) with $$total locked packages (once)."; \
 	rm -rf $(VENV) && "$$PYTHON_310" -m venv $(VENV) && \
-	quiet_pip "pip==24.0" && quiet_pip --no-deps -r requirements.lock && \
-	$(PY) -m pip check && touch $@
+	$(PY) scripts/progress.py "Updating pip to 24.0" -- $(PY) -m pip install "pip==24.0" && \
+	$(PY) scripts/progress.py "Installing $$total packages (requirements.lock)" --kind pip --total $$total -- \
+	  $(PY) -m pip install --no-deps --progress-bar off -r requirements.lock && \
+	$(PY) scripts/progress.py "Checking the installed packages fit together" -- $(PY) -m pip check && touch $@
 
 # Applies pending schema migrations (coach/store/migrations), then stores the knowledge base.
 kb: $(VENV)/.installed
@@ -43,9 +47,9 @@ migrate: $(VENV)/.installed
 	@mkdir -p .data && $(PY) -m coach.store.migrate
 
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	@echo "Training the model (config, domain or data changed)…"
 	@$(PY) -m scripts.sync_nlu --check
-	@$(RASA) train --fixed-model-name coach --out models --quiet >/dev/null && touch $@
+	@$(PY) scripts/progress.py "Training the model (config, domain or data changed; a few minutes on two cores)" --kind train -- \
+	  $(RASA) train --fixed-model-name coach --out models && touch $@
 
 train: $(MODEL)
 
