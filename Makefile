@@ -16,10 +16,16 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 MODEL := models/coach.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
-.PHONY: run voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook
+.PHONY: run run-production voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook
 
 run: $(VENV)/.installed kb $(MODEL)
 	@scripts/run.sh
+
+# Two Rasa servers and two action servers behind HAProxy, on the local PostgreSQL, Redis and
+# RabbitMQ (docs/deploy.md; settings in deploy/production.env). A DATABASE_URL you set wins;
+# this Makefile's SQLite default does not apply here.
+run-production: $(VENV)/.installed $(MODEL)
+	@$(if $(filter file,$(origin DATABASE_URL)),env -u DATABASE_URL) $(PY) -m scripts.production
 
 # Hands-free: microphone -> coach -> speakers (VOICE_ARGS="--text" or "--wav-in a.wav b.wav").
 # Starts the coach's servers for the loop's lifetime unless `make run` already has them up.
