@@ -23,6 +23,8 @@ cors_args=()
 # Only the channels whose settings are in the environment (Rasa refuses an unset ${VAR}).
 .venv/bin/python -m scripts.credentials --out .data/credentials.yml || exit 1
 
+echo "==> Starting the action server (:$ACTIONS_PORT) and the Rasa server (:$RASA_PORT); loading the model takes a while…"
+started=$SECONDS
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 actions_pid=$!
 .venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" "${cors_args[@]}" \
@@ -37,10 +39,11 @@ stop() {
 }
 trap stop INT TERM
 
-# Tell the user where to chat only once the server answers.
-for _ in $(seq 1 240); do
+# Tell the user where to chat only once the server answers; until then, that it is still starting.
+for tick in $(seq 1 240); do
   if curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null; then
     cat <<MSG
+==> Servers started in $((SECONDS - started)) s.
 
 Psoas Coach is running.
   Chat in your browser:  http://127.0.0.1:$RASA_PORT/webhooks/web
@@ -54,6 +57,7 @@ MSG
     break
   fi
   kill -0 "$rasa_pid" 2>/dev/null || { echo "The Rasa server exited; see the log above."; kill "$actions_pid" 2>/dev/null; exit 1; }
+  [ $((tick % 20)) -eq 0 ] && echo "    … still starting ($((SECONDS - started)) s so far)"
   sleep 0.5
 done
 wait "$rasa_pid"
