@@ -26,6 +26,8 @@ def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> E
             cursor.close()
 
     if create_tables:
+        from coach.store import progress, reminders  # noqa: F401  (their tables join Base's metadata)
+
         Base.metadata.create_all(engine)
     return engine
 
