@@ -288,6 +288,7 @@ class Scheduler:
                 reminder.refresh(now)  # missed while nobody was running: wait for the next time
                 self.store.advance(reminder, due)
                 report.skipped.append(f"reminder:{reminder.id}:{due.isoformat()}")
+                logger.info("reminder %s due %s missed (now %s): skipped to its next time", reminder.id, due, now)
                 continue
             key = f"reminder:{reminder.id}:{due.isoformat()}"
             if self.store.claim(key, self.holder, reminder.user_id):
@@ -298,6 +299,7 @@ class Scheduler:
                     self.store.release(key)
                     continue
                 report.sent.append(key)
+                logger.info("reminder %s due %s sent", reminder.id, due)
             reminder.fired(due)
             self.store.advance(reminder, due)
         report.purged = self._daily(now)

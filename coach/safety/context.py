@@ -430,7 +430,10 @@ def told_as_history(doc: Doc, start: int, end: int) -> bool:
     said = sentence + " " + following
     if not TOLD_AS_HISTORY.search(said):
         return False
-    return not (HAPPENING_NOW.search(sentence) and not re.search(r"\b(not|fine|ok|okay)\b[^.]*\b(right now|at the moment)", said))
+    return not (
+        HAPPENING_NOW.search(sentence)
+        and not re.search(r"\b(not|fine|ok|okay)\b[^.]*\b(right now|at the moment)", said)
+    )
 
 
 def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bool:

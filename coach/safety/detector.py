@@ -133,7 +133,12 @@ class Detector:
             checkable = ident in self.injuries or ident in self.episodes_now
             if kind == "concept" and checkable and not c.resolved and ctx.checked_since(doc, start, end):
                 c = ctx.with_resolved(c)  # already assessed: RF3's exception asks instead of sending to A&E
-            if kind == "concept" and ident in self.episodes_now and not c.resolved and ctx.told_as_history(doc, start, end):
+            if (
+                kind == "concept"
+                and ident in self.episodes_now
+                and not c.resolved
+                and ctx.told_as_history(doc, start, end)
+            ):
                 c = ctx.with_resolved(c)  # a pattern or something being looked into: asked about, not 999
             timed = ident in self.timed_conditions if kind == "condition" else ident in self.episodes_now
             if timed and c.days_ago is None:
@@ -316,7 +321,9 @@ _AGE = re.compile(
     r"km|kms|miles?|minutes?|mins?|hours?|hrs?|cm|ft|feet|inches|%|x\b|times))"
     r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)"
 )
-_EARLIER_AGE = re.compile(r"\b(?:when i was|since i was|at the age of|from the age of|as a|back when i was|until i was)\s*$")
+_EARLIER_AGE = re.compile(
+    r"\b(?:when i was|since i was|at the age of|from the age of|as a|back when i was|until i was)\s*$"
+)
 OLDER_ADULT_AGE = 65
 AGE_50 = 50  # first-ever back pain over ~50 is an RF7 risk modifier (combined, never alone)
 MINOR_AGE = 16
