@@ -137,3 +137,29 @@ def test_how_am_i_doing_after_a_real_session(loaded_engine, kb, monkeypatch):
     png = coach.history.chart(token)
     assert png is not None and Image.open(io.BytesIO(png)).size == (WIDTH_PX, HEIGHT_PX)
     assert body["alt"] and "minutes" in body["alt"]
+
+
+def test_the_chart_goes_out_as_a_picture_on_telegram_and_slack(loaded_engine, kb, monkeypatch):
+    from connectors.render import BotMessage
+    from connectors.render import slack as slack_render
+    from connectors.render import telegram as telegram_render
+
+    monkeypatch.setenv("COACH_CLOCK", clock_setting(NOW))
+    monkeypatch.setenv("COACH_PUBLIC_URL", "https://coach.example")
+    coach = Coach(kb, loaded_engine)
+    for n, rec in enumerate(SEEDED):
+        coach.history.add("p2", f"s{n}", rec)
+    (reply,) = Conversation(coach).handle(Turn("p2", "how am I doing?", "ask_progress", channel="telegram")).replies
+    message = BotMessage.from_rasa(
+        {
+            "text": reply.text,
+            "image": reply.image,
+            "custom": reply.custom,
+            "buttons": [{"title": "Start", "payload": "/x"}],
+        }
+    )
+    calls = telegram_render.render(message, 42)
+    photo = next(c for c in calls if c.method == "sendPhoto")
+    assert photo.params["photo"] == reply.image and reply.image.startswith("https://coach.example/webhooks/web/charts/")
+    blocks = [b for m in slack_render.render(message) for b in m["blocks"]]
+    assert any(b["type"] == "image" and b["image_url"] == reply.image for b in blocks)
