@@ -195,3 +195,27 @@ def test_two_schedulers_on_postgresql_send_each_reminder_once(postgres_url, fake
     check_exactly_once(fake_rasa, store)
     if leader == "auto":
         assert len(holders(postgres_url)) == 1  # only the advisory lock's holder sent anything
+
+
+def test_the_redis_lock_has_one_holder_and_expires(tmp_path):
+    import redis
+
+    url = os.environ.get("COACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.exceptions.RedisError as err:
+        pytest.skip(f"SKIPPED LOUDLY: Redis is not reachable at {url} ({err}); the Redis lock was not tested")
+    from coach.reminders.scheduler import RedisLeader
+
+    prefix = f"psoas-reminders-test-{uuid.uuid4().hex[:8]}"
+    first, second = RedisLeader(url, "a", prefix, seconds=1.0), RedisLeader(url, "b", prefix, seconds=1.0)
+    try:
+        assert first.acquire() and not second.acquire()
+        assert first.acquire()  # renewed by its holder
+        time.sleep(1.3)  # the holder died without releasing: the lock expires
+        assert second.acquire() and not first.acquire()
+        second.release()
+        assert first.acquire()
+    finally:
+        first.release()
+        second.release()
