@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from coach import settings
+from coach.store import progress_models, reminder_models  # noqa: F401  (register their tables)
 from coach.store.models import Base
 
 
@@ -26,8 +27,6 @@ def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> E
             cursor.close()
 
     if create_tables:
-        from coach.store import progress, reminders  # noqa: F401  (their tables join Base's metadata)
-
         Base.metadata.create_all(engine)
     return engine
 

@@ -14,40 +14,17 @@ import secrets
 from datetime import datetime, timedelta
 from typing import List, Optional
 
-from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, String, UniqueConstraint, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from coach.progress import SessionRecord
 from coach.session import SessionState
 from coach.store.db import session_factory
-from coach.store.models import Base, utcnow
+from coach.store.models import utcnow
+from coach.store.progress_models import ProgressChartRow, SessionHistoryRow
 from coach.store.reminders import aware
 
 CHART_DAYS = 1
-
-
-class SessionHistoryRow(Base):
-    __tablename__ = "session_history"
-    __table_args__ = (UniqueConstraint("user_id", "session_id"),)
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    user_id = Column(String(255), nullable=False, index=True)
-    session_id = Column(String(32), nullable=False)
-    started_at = Column(DateTime(timezone=True), nullable=False, index=True)
-    status = Column(String(10), nullable=False)
-    seconds = Column(Integer, nullable=False, default=0)
-    holds = Column(JSON, nullable=False)
-    rating = Column(Integer, nullable=True)
-    pain = Column(JSON, nullable=False)
-    feelings = Column(JSON, nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-
-
-class ProgressChartRow(Base):
-    __tablename__ = "progress_charts"
-    token = Column(String(40), primary_key=True)
-    user_id = Column(String(255), nullable=False, index=True)
-    png = Column(LargeBinary, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
 def record_of(state: SessionState, now: datetime) -> SessionRecord:
@@ -136,9 +113,3 @@ class HistoryStore:
         with self.sessions() as session:
             row = session.get(ProgressChartRow, token)
             return bytes(row.png) if row is not None else None
-
-    def forget_user(self, user_id: str) -> int:
-        with self.sessions.begin() as session:
-            count = session.execute(delete(SessionHistoryRow).where(SessionHistoryRow.user_id == user_id)).rowcount
-            count += session.execute(delete(ProgressChartRow).where(ProgressChartRow.user_id == user_id)).rowcount
-            return count or 0

@@ -13,53 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from coach.reminders.schedule import QuietHours, Reminder, Schedule
 from coach.store.db import session_factory
-from coach.store.models import Base, utcnow
-
-
-class ReminderRow(Base):
-    __tablename__ = "reminders"
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    user_id = Column(String(255), nullable=False, index=True)
-    channel = Column(String(40), nullable=False)
-    days = Column(String(20), nullable=False)  # "0,1,2,3,4" (0 = Monday)
-    at = Column(String(5), nullable=False)  # "10:00", the user's local time
-    zone = Column(String(64), nullable=False)
-    active = Column(Boolean, nullable=False, default=True)
-    snooze_until = Column(DateTime(timezone=True), nullable=True)
-    next_due_at = Column(DateTime(timezone=True), nullable=True, index=True)
-    last_fired_day = Column(String(10), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-
-
-class ReminderPrefsRow(Base):
-    __tablename__ = "reminder_prefs"
-    user_id = Column(String(255), primary_key=True)
-    zone = Column(String(64), nullable=True)
-    quiet = Column(String(11), nullable=True)  # "22:00-07:00"; None: the default
-    pending = Column(JSON, nullable=True)  # a reminder request waiting for the time zone
-    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-
-
-class SchedulerClaim(Base):
-    __tablename__ = "scheduler_claims"
-    key = Column(String(200), primary_key=True)  # "reminder:<id>:<due ISO>" | "purge:<date>"
-    user_id = Column(String(255), nullable=True, index=True)
-    claimed_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-    holder = Column(String(80), nullable=False)
-
-
-class SchedulerLease(Base):
-    __tablename__ = "scheduler_leases"
-    name = Column(String(40), primary_key=True)
-    holder = Column(String(80), nullable=False)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
+from coach.store.models import utcnow
+from coach.store.reminder_models import ReminderPrefsRow, ReminderRow, SchedulerClaim, SchedulerLease
 
 
 def aware(moment: Optional[datetime]) -> Optional[datetime]:
@@ -169,18 +130,6 @@ class ReminderStore:
                 .limit(limit)
             )
             return [_to_reminder(r) for r in rows]
-
-    def forget_user(self, user_id: str) -> int:
-        """Everything about one user in these tables (forget-me); returns the rows deleted."""
-        with self.sessions.begin() as session:
-            count = 0
-            for table, column in (
-                (ReminderRow, ReminderRow.user_id),
-                (ReminderPrefsRow, ReminderPrefsRow.user_id),
-                (SchedulerClaim, SchedulerClaim.user_id),
-            ):
-                count += session.execute(delete(table).where(column == user_id)).rowcount or 0
-            return count
 
     # -- the scheduler's claims ----------------------------------------------------------------
     def claim(self, key: str, holder: str, user_id: Optional[str] = None) -> bool:
