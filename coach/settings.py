@@ -73,9 +73,10 @@ def _origin(entry: str) -> str:
 
 
 # -- progress and reminders (coach/progress.py, coach/reminders/) ---------------------------------
-def public_url() -> str:
-    """COACH_PUBLIC_URL: where people's browsers, Telegram and Slack reach the Rasa server
-    (progress charts are fetched from it). Default: this machine's `make run` address."""
+def chart_base_url() -> str:
+    """Where browsers, Telegram and Slack fetch progress charts from: COACH_PUBLIC_URL (the
+    address people reach the Rasa server at), else this machine's `make run` address. Always
+    absolute: Telegram and Slack fetch images by URL, and the web page shows only http(s) ones."""
     return (os.environ.get("COACH_PUBLIC_URL") or "http://127.0.0.1:5005").rstrip("/")
 
 
@@ -98,9 +99,3 @@ def rasa_token() -> Optional[str]:
 def reminder_grace_minutes() -> float:
     """A reminder found overdue by more than this (the scheduler was down) is skipped, not sent late."""
     return float(os.environ.get("COACH_REMINDER_GRACE_MINUTES", "60"))
-
-
-def retention_days() -> Optional[int]:
-    """COACH_RETENTION_DAYS: the data of users inactive this long is deleted daily; unset = kept."""
-    raw = os.environ.get("COACH_RETENTION_DAYS")
-    return int(raw) if raw else None

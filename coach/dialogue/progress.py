@@ -15,7 +15,7 @@ CHART_PATH = "/webhooks/web/charts/{token}.png"
 
 
 def chart_url(token: str) -> str:
-    return settings.public_url() + CHART_PATH.format(token=token)
+    return settings.chart_base_url() + CHART_PATH.format(token=token)
 
 
 def how_am_i_doing(ctx: TurnContext) -> None:

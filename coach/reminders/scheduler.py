@@ -17,7 +17,8 @@ APScheduler's job stores must not be shared between schedulers. So (docs/reminde
   whichever Rasa instance handles it reach a user connected to another one;
 - a reminder overdue by more than COACH_REMINDER_GRACE_MINUTES (the scheduler was down) is
   skipped to its next time, never sent in a burst: never more often than asked;
-- once a day (claimed the same way) the retention purge runs when COACH_RETENTION_DAYS is set.
+- once a day (claimed the same way) the retention purge runs: `purge_inactive(now, days)` of
+  coach/privacy (COACH_RETENTION_DAYS).
 
 `python -m coach.reminders.scheduler` runs it (scripts/run.sh starts it next to the servers).
 """
@@ -35,7 +36,7 @@ import threading
 import time as real_time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, List, Optional
 from urllib.parse import quote
 
@@ -238,13 +239,14 @@ def find_purge() -> Optional[Callable[..., object]]:
     return None
 
 
-def retention_purge(now: datetime, days: int, purge: Optional[Callable[..., object]] = None) -> bool:
-    """The scheduler's daily retention hook: runs purge_inactive(now, days) if it exists."""
+def retention_purge(now: datetime, days: Optional[int], purge: Optional[Callable[..., object]] = None) -> bool:
+    """The scheduler's daily retention hook: purge_inactive(now, days) if coach/ has one (days
+    None: its own default, COACH_RETENTION_DAYS). False, with a warning, when there is none."""
     purge = purge or find_purge()
     if purge is None:
-        logger.warning("COACH_RETENTION_DAYS is set but no purge_inactive(now, days) exists in coach/")
+        logger.warning("no purge_inactive(now, days) in coach/: the daily retention purge did not run")
         return False
-    purge(now, days)
+    logger.info("retention purge: %s", purge(now, days))
     return True
 
 
@@ -268,6 +270,8 @@ class Scheduler:
         grace_minutes: Optional[float] = None,
         retention_days: Optional[int] = None,
         purge: Optional[Callable[..., object]] = None,
+        daily_purge: bool = False,  # main() switches it on (COACH_SCHEDULER_PURGE)
+        real_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ):
         self.store, self.deliver, self.leader = store, deliver, leader
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -275,6 +279,8 @@ class Scheduler:
         self.grace = timedelta(minutes=settings.reminder_grace_minutes() if grace_minutes is None else grace_minutes)
         self.retention_days = retention_days
         self.purge = purge
+        self.daily_purge = daily_purge
+        self.real_now = real_now  # retention counts real days: rows are stamped in real time
 
     def tick(self) -> TickReport:
         if not self.leader.acquire():
@@ -302,7 +308,7 @@ class Scheduler:
                 logger.info("reminder %s due %s sent", reminder.id, due)
             reminder.fired(due)
             self.store.advance(reminder, due)
-        report.purged = self._daily(now)
+        report.purged = self._daily(self.real_now())
         return report
 
     def _daily(self, now: datetime) -> bool:
@@ -310,9 +316,7 @@ class Scheduler:
         if not self.store.claim(f"daily:{day}", self.holder):
             return False
         self.store.prune_claims(now - timedelta(days=30))
-        if self.retention_days:
-            return retention_purge(now, self.retention_days, self.purge)
-        return False
+        return self.daily_purge and retention_purge(now, self.retention_days, self.purge)
 
     def run(self, poll_seconds: float, stop: threading.Event) -> None:
         logger.info("reminder scheduler %s started (%s)", self.holder, self.leader.name)
@@ -336,8 +340,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     engine = create_db_engine()
     store = ReminderStore(engine)
     holder = f"{socket.gethostname()}:{os.getpid()}"
+    days = os.environ.get("COACH_RETENTION_DAYS")
     scheduler = Scheduler(
-        store, RasaDelivery(), leader_for(engine, store, holder), holder, retention_days=settings.retention_days()
+        store,
+        RasaDelivery(),
+        leader_for(engine, store, holder),
+        holder,
+        retention_days=int(days) if days else None,
+        # COACH_SCHEDULER_PURGE=off: tests that speed the clock up must not purge anyone's data.
+        daily_purge=os.environ.get("COACH_SCHEDULER_PURGE", "on") != "off",
     )
     if args.once:
         print(scheduler.tick())

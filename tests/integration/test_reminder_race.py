@@ -130,6 +130,7 @@ def race(url: str, rasa: FakeRasa, leader: str, tmp_path: Path) -> ReminderStore
         "RASA_AUTH_TOKEN": TOKEN,
         "COACH_REMINDER_GRACE_MINUTES": "600",
         "COACH_SCHEDULER_LEADER": leader,
+        "COACH_SCHEDULER_PURGE": "off",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     }
     env.pop("COACH_SCHEDULER_REDIS_URL", None)

@@ -57,6 +57,7 @@ class Stack:
                 "RASA_AUTH_TOKEN": TOKEN,
                 "COACH_PUBLIC_URL": f"http://127.0.0.1:{RASA_PORT}",
                 "COACH_RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
+                "COACH_SCHEDULER_PURGE": "off",  # the clock runs fast: retention is not what is tested here
             },
             rasa_args=["--enable-api", "--auth-token", TOKEN],
         )

@@ -104,8 +104,8 @@ def test_the_daily_retention_hook_runs_once_a_day(store):
     calls = []
     clock = Clock(MONDAY_10)
     scheduler = Scheduler(
-        store, lambda r, d: None, LeaseLeader(store, "a"), "a", now=clock, retention_days=30,
-        purge=lambda now, days: calls.append((now, days)),
+        store, lambda r, d: None, LeaseLeader(store, "a"), "a", now=Clock(MONDAY_10 + timedelta(days=9)),
+        retention_days=30, purge=lambda now, days: calls.append((now, days)), real_now=clock, daily_purge=True,
     )  # fmt: skip
     assert scheduler.tick().purged
     clock.moment += timedelta(hours=5)
@@ -113,6 +113,10 @@ def test_the_daily_retention_hook_runs_once_a_day(store):
     clock.moment += timedelta(days=1)
     assert scheduler.tick().purged
     assert calls == [(MONDAY_10, 30), (MONDAY_10 + timedelta(days=1, hours=5), 30)]
+    # Retention counts real days, whatever the coach's (accelerated) clock says; it can be switched off.
+    off = Scheduler(store, lambda r, d: None, LeaseLeader(store, "b"), "b", real_now=Clock(MONDAY_10 + timedelta(days=5)),
+                    retention_days=30, purge=lambda now, days: calls.append("off"), daily_purge=False)  # fmt: skip
+    assert not off.tick().purged and "off" not in calls
     # Without a purge function in coach/ the hook says so and does nothing.
     if find_purge() is None:
         assert retention_purge(MONDAY_10, 30) is False
