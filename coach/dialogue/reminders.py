@@ -7,7 +7,7 @@ was set from; on a channel that cannot send first (REST, Alexa) the coach says s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, Dict, List, Optional
 
 from coach import clock, settings
@@ -123,8 +123,6 @@ def set_reminder(ctx: TurnContext) -> None:
 
 def _create(ctx: TurnContext, prefs: Prefs, request: Dict[str, Any]) -> None:
     hour, minute = (int(x) for x in request["at"].split(":"))
-    from datetime import time
-
     reminder = Reminder(
         user_id=ctx.sender,
         channel=request.get("channel") or ctx.turn.channel,

@@ -79,6 +79,7 @@ class PostgresLeader(Leader):
         try:
             if self.conn is not None:
                 self.conn.execute(text("SELECT 1"))  # still ours while the session lives
+                self.conn.commit()  # never left idle in a transaction
                 return True
             conn = self.engine.connect()
             held = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
