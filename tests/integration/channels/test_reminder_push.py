@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 
-from coach.reminders.scheduler import LeaseLeader, RasaDelivery, Scheduler
+from coach.reminders.scheduler import AlwaysLeader, RasaDelivery, Scheduler
 from coach.store import create_db_engine
 from coach.store.reminders import ReminderStore
 from tests.integration.channels.fakes import slack_text
@@ -22,7 +22,7 @@ def scheduler_at_due(servers, user_id: str, channel: str):
     scheduler = Scheduler(
         store,
         RasaDelivery(servers.url, API_TOKEN),
-        LeaseLeader(store, f"test-{channel}"),
+        AlwaysLeader(),
         f"test-{channel}",
         now=lambda: due,
     )
