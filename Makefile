@@ -16,31 +16,46 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 MODEL := models/coach.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
-.PHONY: run voice test lint unit integration validate test-stories nlu-gate eval bench kb train clean system-deps telegram-webhook
+.PHONY: run run-production voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook
 
 run: $(VENV)/.installed kb $(MODEL)
 	@scripts/run.sh
+
+# Two Rasa servers and two action servers behind HAProxy, on the local PostgreSQL, Redis and
+# RabbitMQ (docs/deploy.md; settings in deploy/production.env). A DATABASE_URL you set wins;
+# this Makefile's SQLite default does not apply here.
+run-production: $(VENV)/.installed $(MODEL)
+	@$(if $(filter file,$(origin DATABASE_URL)),env -u DATABASE_URL) $(PY) -m scripts.production
 
 # Hands-free: microphone -> coach -> speakers (VOICE_ARGS="--text" or "--wav-in a.wav b.wav").
 # Starts the coach's servers for the loop's lifetime unless `make run` already has them up.
 voice: $(VENV)/.installed kb $(MODEL)
 	@scripts/voice.sh $(VOICE_ARGS)
 
+# The first run's long steps say what they do, show progress and how long they took
+# (scripts/progress.py); later runs skip them, or print one line, when nothing changed.
 $(VENV)/.installed: requirements.lock scripts/find-python.sh
 	@PYTHON_310=$$(scripts/find-python.sh) || exit 1; \
-	echo "Creating $(VENV) with $$PYTHON_310 and the locked packages (a few minutes the first time)…"; \
-	quiet_pip() { $(PY) -m pip install --quiet "$$@" 2>&1 | grep -v "is ignored: it is neither"; return $${PIPESTATUS[0]}; }; \
+	total=$$(grep -cE '^[A-Za-z0-9]' requirements.lock); \
+	echo "Setting up Psoas Coach: a virtual environment in $(VENV) with $$total locked packages (once)."; \
 	rm -rf $(VENV) && "$$PYTHON_310" -m venv $(VENV) && \
-	quiet_pip "pip==24.0" && quiet_pip --no-deps -r requirements.lock && \
-	$(PY) -m pip check && touch $@
+	$(PY) scripts/progress.py "Updating pip to 24.0" -- $(PY) -m pip install "pip==24.0" && \
+	$(PY) scripts/progress.py "Installing $$total packages (requirements.lock)" --kind pip --total $$total -- \
+	  $(PY) -m pip install --no-deps --progress-bar off -r requirements.lock && \
+	$(PY) scripts/progress.py "Checking the installed packages fit together" -- $(PY) -m pip check && touch $@
 
+# Applies pending schema migrations (coach/store/migrations), then stores the knowledge base.
 kb: $(VENV)/.installed
 	@mkdir -p .data && $(PY) -m coach.kb load
 
+# Only the migrations, for an operator upgrading $(DATABASE_URL) before starting new servers.
+migrate: $(VENV)/.installed
+	@mkdir -p .data && $(PY) -m coach.store.migrate
+
 $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
-	@echo "Training the model (config, domain or data changed)…"
 	@$(PY) -m scripts.sync_nlu --check
-	@$(RASA) train --fixed-model-name coach --out models --quiet >/dev/null && touch $@
+	@$(PY) scripts/progress.py "Training the model (config, domain or data changed; a few minutes on two cores)" --kind train -- \
+	  $(RASA) train --fixed-model-name coach --out models && touch $@
 
 train: $(MODEL)
 

@@ -29,6 +29,8 @@ export RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(.venv/bin/python -c 'import secrets;
 export COACH_RASA_URL=${COACH_RASA_URL:-http://127.0.0.1:$RASA_PORT}
 export COACH_PUBLIC_URL=${COACH_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}
 
+echo "==> Starting the action server (:$ACTIONS_PORT), the Rasa server (:$RASA_PORT) and the reminder scheduler; loading the model takes a while…"
+started=$SECONDS
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 actions_pid=$!
 .venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" "${cors_args[@]}" \
@@ -46,10 +48,11 @@ stop() {
 }
 trap stop INT TERM
 
-# Tell the user where to chat only once the server answers.
-for _ in $(seq 1 240); do
+# Tell the user where to chat only once the server answers; until then, that it is still starting.
+for tick in $(seq 1 240); do
   if curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null; then
     cat <<MSG
+==> Servers started in $((SECONDS - started)) s.
 
 Psoas Coach is running.
   Chat in your browser:  http://127.0.0.1:$RASA_PORT/webhooks/web
@@ -63,6 +66,7 @@ MSG
     break
   fi
   kill -0 "$rasa_pid" 2>/dev/null || { echo "The Rasa server exited; see the log above."; kill "$actions_pid" "$scheduler_pid" 2>/dev/null; exit 1; }
+  [ $((tick % 20)) -eq 0 ] && echo "    … still starting ($((SECONDS - started)) s so far)"
   sleep 0.5
 done
 wait "$rasa_pid"

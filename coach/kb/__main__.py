@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from coach import settings
 from coach.kb.loader import KnowledgeError, load_directory
@@ -15,6 +16,7 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", default=str(settings.knowledge_dir()), help="knowledge directory")
     parser.add_argument("--database-url", default=None, help="defaults to $DATABASE_URL or the SQLite file")
     args = parser.parse_args(argv)
+    started = time.monotonic()
     try:
         kb = load_directory(args.dir)
     except KnowledgeError as err:
@@ -26,12 +28,19 @@ def main(argv=None) -> int:
         return 0
     from coach.store import create_db_engine
     from coach.store.knowledge import save
+    from coach.store.migrate import upgrade
 
-    engine = create_db_engine(args.database_url)
+    engine = create_db_engine(args.database_url, create_tables=False)
+    before, after = upgrade(engine)
+    if before != after:
+        print(f"Database schema upgraded from {before or 'nothing'} to revision {after} (coach/store/migrations).")
     changed = save(engine, kb)
-    print(
-        f"Knowledge base {'loaded' if changed else 'already up to date'} ({summary}) in {engine.url.render_as_string(hide_password=True)}."
-    )
+    where = engine.url.render_as_string(hide_password=True)
+    if changed:
+        took = time.monotonic() - started
+        print(f"Knowledge base validated and loaded ({summary}) into {where} in {took:.1f} s.")
+    else:
+        print(f"Knowledge base already up to date ({summary}) in {where}.")
     return 0
 
 

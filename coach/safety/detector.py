@@ -56,6 +56,12 @@ EXACT = "="  # a phrase written "=legs" matches that exact word form, not its le
 ACUTE_DAYS = 42
 
 
+# "every time I stop exercising", "two weeks without exercise": not a stretch being done.
+NOT_DOING_IT = re.compile(
+    r"\b(stop|stopped|stopping|quit|quitting|without|skip|skipped|skipping|no)\s+(my |any |the )?$"
+)
+
+
 class Detector:
     def __init__(self, kb: KnowledgeBase):
         phrases: Dict[str, List[str]] = {}
@@ -127,6 +133,8 @@ class Detector:
             kind, _, ident = label.partition(":")
             if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
+            if kind == "concept" and ident in self.injuries and ctx.figurative(doc, start):
+                continue  # "felt like I'd been hit by a bus": a comparison, not an accident
             c = ctx.read(doc, start, end, today)
             if kind == "concept" and ident in self.self_reference:
                 c = ctx.Context(negated=c.negated, days_ago=c.days_ago)  # "my hips": the user's, whoever came before
@@ -210,7 +218,13 @@ class Detector:
         """A warning symptom told in the same sentence as a stretch, pose or exercise position, or
         in the sentence right after it, happened in that stretch (IS1s, IS2s)."""
         starts = _sentence_starts(doc)
-        where = [f for f in findings if f.about_user_now and (f.id == "stretch_context" or f.kind == "exercise")]
+        where = [
+            f
+            for f in findings
+            if f.about_user_now
+            and (f.id == "stretch_context" or f.kind == "exercise")
+            and not NOT_DOING_IT.search(doc.text[max(0, f.start - 24) : f.start])
+        ]
         if not where:
             return []
         scenes = {_sentence_of(starts, f.start) for f in where}

@@ -13,6 +13,10 @@ from coach.store.models import Base
 
 
 def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> Engine:
+    """An engine whose coach tables are at the newest schema (create_tables=False: as found).
+
+    A database on disk or on a server is migrated (coach/store/migrate.py); an in-memory SQLite
+    database, which lives only as long as a test, gets the tables straight from models.py."""
     url = url or settings.database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +31,12 @@ def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> E
             cursor.close()
 
     if create_tables:
-        Base.metadata.create_all(engine)
+        if engine.url.database in (None, "", ":memory:") and engine.dialect.name == "sqlite":
+            Base.metadata.create_all(engine)
+        else:
+            from coach.store.migrate import upgrade
+
+            upgrade(engine)
     return engine
 
 

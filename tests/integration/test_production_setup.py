@@ -57,6 +57,12 @@ def production_servers(tmp_path_factory, kb, postgres_db):
         REDIS_HOST="127.0.0.1",
         REDIS_PORT="6379",
         REDIS_DB=str(REDIS_DB),
+        REDIS_PASSWORD="",
+        RABBITMQ_HOST="127.0.0.1",
+        RABBITMQ_PORT="5672",
+        RABBITMQ_USER="guest",
+        RABBITMQ_PASSWORD="guest",
+        RABBITMQ_QUEUE=f"{postgres_db}_analytics",
     )
     try:
         servers.start_actions()
