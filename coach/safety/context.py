@@ -675,10 +675,11 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
             return 3.0  # "just had surgery"; "just sitting" is not a time
         if tokens[i] == "while" and i > 0 and tokens[i - 1] == "a" and tokens[i + 1 : i + 2] in (["ago"], ["back"]):
             return 200.0  # "a while ago"; a bare "while running" is not a time
-        if tokens[i] in RELATIVE_DAYS and RELATIVE_DAYS[tokens[i]] is not None:
+        relative = RELATIVE_DAYS.get(tokens[i])
+        if relative is not None:
             if strict and tokens[i] in ("now", "currently"):
                 continue
-            return float(RELATIVE_DAYS[tokens[i]])
+            return float(relative)
     return None
 
 

@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 from dataclasses import replace
 from datetime import date
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from spacy.matcher import PhraseMatcher
 
@@ -81,14 +81,15 @@ class Detector:
         self.implies = {c.id: c.implies for c in kb.concepts.values() if c.implies}
         # Combo groups are matched like phrases under labels "group:<kind>:<id>:<combo>:<group>".
         self.combos: Dict[str, List[Tuple[int, int, int, bool]]] = {}
-        for kind, entries in (("concept", kb.concepts.values()), ("condition", kb.conditions.values())):
-            for entry in entries:
-                for c_i, combo in enumerate(entry.combos):
-                    self.combos.setdefault(f"{kind}:{entry.id}", []).append(
-                        (c_i, len(combo.groups), combo.window, combo.scope == "sentence")
-                    )
-                    for g_i, terms in enumerate(combo.groups):
-                        phrases[f"group:{kind}:{entry.id}:{c_i}:{g_i}"] = terms
+        combo_entries: List[Tuple[str, Any]] = [("concept", c) for c in kb.concepts.values()]
+        combo_entries += [("condition", c) for c in kb.conditions.values()]
+        for kind, with_combos in combo_entries:
+            for c_i, combo in enumerate(with_combos.combos):
+                self.combos.setdefault(f"{kind}:{with_combos.id}", []).append(
+                    (c_i, len(combo.groups), combo.window, combo.scope == "sentence")
+                )
+                for g_i, terms in enumerate(combo.groups):
+                    phrases[f"group:{kind}:{with_combos.id}:{c_i}:{g_i}"] = terms
         # Procedure words by stem ("cholecyst" + "ectomy"): the stem names the condition.
         self.procedure_stems = sorted(
             ((stem, c.id) for c in kb.conditions.values() for stem in c.procedure_stems), key=lambda sc: -len(sc[0])
@@ -123,7 +124,7 @@ class Detector:
     def detect(self, text: str, today: Optional[date] = None) -> List[Finding]:
         today = today or date.today()
         doc = make_doc(text, self.fixer)
-        strings = self.matcher.vocab.strings
+        strings = self.matcher.vocab.strings  # type: ignore[attr-defined]  # spaCy's stub omits it
         raw = [(strings[label], start, end) for label, start, end in [*self.matcher(doc), *self.exact_matcher(doc)]]
         combos = self._combos(doc, raw)
         procedures = self._procedures(doc)
@@ -286,8 +287,8 @@ class Detector:
         by_group: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for label, start, end in raw:
             if label.startswith("group:"):
-                _, kind, ident, c_i, g_i = label.split(":")
-                by_group.setdefault((f"{kind}:{ident}", int(c_i), int(g_i)), []).append((start, end))
+                _, kind, ident, combo_no, group_no = label.split(":")
+                by_group.setdefault((f"{kind}:{ident}", int(combo_no), int(group_no)), []).append((start, end))
         found: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for concept, combos in self.combos.items():
             for c_i, n_groups, window, whole_sentence in combos:
