@@ -52,3 +52,16 @@ def test_the_baseline_upgrades_with_its_rows_kept(tmp_path):
     assert reminders.for_user("ana")[0].next_due == datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
     HistoryStore(engine).add("ana", "s1", SessionRecord(WHEN, seconds=300))
     assert [r.seconds for r in HistoryStore(engine).history("ana")] == [300]
+
+
+def test_tables_made_before_the_migration_are_adopted_with_their_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'early.sqlite3'}"
+    early = create_engine(url, future=True)
+    from coach.store.models import Base
+
+    Base.metadata.create_all(early)  # the branch before 0002: every table, no alembic_version
+    ReminderStore(early).save(Reminder("bo", "web", Schedule(EVERY_DAY, time(9, 0)), "UTC", next_due=WHEN))
+    early.dispose()
+    engine = create_db_engine(url)
+    assert [r.user_id for r in ReminderStore(engine).for_user("bo")] == ["bo"]
+    assert migrate.drift(engine) == []
