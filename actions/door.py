@@ -73,6 +73,7 @@ def turn_from(tracker: Tracker, today: Optional[date] = None) -> Turn:
         can_push=tracker.get_latest_input_channel() in PUSH_CHANNELS,
         timer=timer,
         today=today,
+        channel=tracker.get_latest_input_channel() or "",
     )
 
 

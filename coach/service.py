@@ -7,7 +7,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 from sqlalchemy.engine import Engine
 
-from coach import settings
+from coach import clock, settings
 from coach.catalog import Catalog
 from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import FaqEntry, Outcome, ScreeningQuestion
@@ -19,6 +19,8 @@ from coach.store import create_db_engine
 from coach.store import knowledge as kb_store
 from coach.store.conversations import ConversationStore
 from coach.store.profiles import ProfileStore
+from coach.store.progress import HistoryStore
+from coach.store.reminders import ReminderStore
 from coach.store.sessions import SessionStore
 
 
@@ -31,6 +33,9 @@ class Coach:
         self.profiles = ProfileStore(engine)
         self.sessions = SessionStore(engine)
         self.conversations = ConversationStore(engine)
+        # Progress and reminders (coach/progress.py, coach/reminders/).
+        self.history = HistoryStore(engine)
+        self.reminders = ReminderStore(engine)
 
     @classmethod
     def from_database(cls, url: Optional[str] = None) -> Coach:
@@ -79,7 +84,7 @@ class Coach:
             return None
         profile = self.profiles.get(user_id)
         steps = build_plan(self.catalog, ids, profile.older_adult, minutes, hold_adjust=profile.hold_adjust)
-        state = SessionState(steps=steps)
+        state = SessionState(steps=steps, started_at=clock.now().isoformat())
         self.sessions.save(user_id, state)
         return state
 

@@ -6,6 +6,7 @@ counts them (server reminders on push channels, the client on request-response o
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Sequence
 
@@ -60,6 +61,21 @@ class SessionState:
     timer_names: List[str] = field(default_factory=list)
     checked_in: List[str] = field(default_factory=list)  # exercises already asked "where do you feel it?"
     rating: Optional[int] = None
+    # For the user's progress (coach/progress.py): which session this is, when it started, and
+    # what they reported during it, each with the stretch and side it was on.
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    started_at: Optional[str] = None  # ISO moment (UTC)
+    pain_reports: List[Dict] = field(default_factory=list)
+    feelings: List[Dict] = field(default_factory=list)
+
+    def note(self, kind: str, value: str) -> None:
+        """Keeps something the user reported about the current step ("pain", or a feeling)."""
+        step = self.current
+        entry = {"exercise_id": step.exercise_id, "side": step.side}
+        if kind == "pain":
+            self.pain_reports.append(entry)
+        else:
+            self.feelings.append({**entry, "feel": value})
 
     @property
     def current(self) -> Step:
@@ -201,7 +217,12 @@ class Session:
         st = self.state
         if st.current.phase == "hold":
             st.completed_holds.append(
-                {"exercise_id": st.current.exercise_id, "side": st.current.side, "rep": st.current.rep}
+                {
+                    "exercise_id": st.current.exercise_id,
+                    "side": st.current.side,
+                    "rep": st.current.rep,
+                    "seconds": st.current.seconds,
+                }
             )
         st.index = min(st.index + 1, len(st.steps) - 1)
         st.status = "done" if st.current.phase == "done" else "running"

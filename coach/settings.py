@@ -70,3 +70,32 @@ def _origin(entry: str) -> str:
     if port is None or port == _DEFAULT_PORTS[parts.scheme]:
         return f"{parts.scheme}://{host}"
     return f"{parts.scheme}://{host}:{port}"
+
+
+# -- progress and reminders (coach/progress.py, coach/reminders/) ---------------------------------
+def chart_base_url() -> str:
+    """Where browsers, Telegram and Slack fetch progress charts from: COACH_PUBLIC_URL (the
+    address people reach the Rasa server at), else this machine's `make run` address. Always
+    absolute: Telegram and Slack fetch images by URL, and the web page shows only http(s) ones."""
+    return (os.environ.get("COACH_PUBLIC_URL") or "http://127.0.0.1:5005").rstrip("/")
+
+
+def quiet_hours() -> str:
+    """COACH_QUIET_HOURS: when no reminder is sent unless the user set other hours (local time)."""
+    return os.environ.get("COACH_QUIET_HOURS", "22:00-07:00")
+
+
+def rasa_url() -> str:
+    """COACH_RASA_URL: the Rasa server (or the load balancer in front of them) the scheduler
+    delivers reminders through, with trigger_intent."""
+    return (os.environ.get("COACH_RASA_URL") or "http://127.0.0.1:5005").rstrip("/")
+
+
+def rasa_token() -> Optional[str]:
+    """RASA_AUTH_TOKEN: the token `rasa run --enable-api --auth-token` was started with."""
+    return os.environ.get("RASA_AUTH_TOKEN") or None
+
+
+def reminder_grace_minutes() -> float:
+    """A reminder found overdue by more than this (the scheduler was down) is skipped, not sent late."""
+    return float(os.environ.get("COACH_REMINDER_GRACE_MINUTES", "60"))

@@ -43,3 +43,9 @@ class ChannelStore:
 
     async def payload_for(self, key: str) -> Optional[str]:
         return await asyncio.to_thread(lambda: ButtonPayloads(self._open()).payload_for(key))
+
+    async def chart(self, token: str) -> Optional[bytes]:
+        """A progress chart's PNG (coach/store/progress.py), for /webhooks/web/charts/<token>.png."""
+        from coach.store.progress import HistoryStore
+
+        return await asyncio.to_thread(lambda: HistoryStore(self._open()).chart(token))

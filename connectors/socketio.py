@@ -20,6 +20,8 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -33,6 +35,7 @@ from socketio import AsyncServer
 
 import rasa_fixes  # noqa: F401  (applied wherever our channels load)
 from coach import settings
+from connectors.channel_store import ChannelStore
 from connectors.origins import OriginCheckedServer
 from connectors.web_assets import WebAssets
 
@@ -42,6 +45,8 @@ MAX_MESSAGE_CHARS = 2000
 # Served to the page in its settings (web_config) so it can answer before sending, in our words.
 EMPTY_MESSAGE_TEXT = "I didn't get any words there. Tell me how your hips feel, or ask for a stretch."
 TOO_LONG_TEXT = "That message is too long for me ({length} characters). Could you say it in under {limit}?"
+CHARTS_PREFIX = "charts/"
+CHART_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,40}")
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "application/javascript; charset=utf-8",
@@ -115,10 +120,11 @@ class CoachSocketIOInput(InputChannel):
         return CoachSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = OriginCheckedServer(settings.allowed_origins(), async_mode="sanic")
+        sio = OriginCheckedServer(settings.allowed_origins(), async_mode="sanic", **socket_manager())
         bp = SocketBlueprint(sio, self.socketio_path, "coach_web", __name__)
         self.sio = sio
         assets = WebAssets(web_config(self.socketio_path))
+        charts = ChannelStore()
 
         @bp.route("/", methods=["GET"], strict_slashes=False)
         async def page(request: Request) -> HTTPResponse:
@@ -129,6 +135,8 @@ class CoachSocketIOInput(InputChannel):
         async def static(request: Request, path: str) -> HTTPResponse:
             if not path.strip("/"):
                 return await page(request)
+            if path.startswith(CHARTS_PREFIX):
+                return await chart(path[len(CHARTS_PREFIX) :])
             built = assets.config_json() if path == "config.json" else assets.bundle(path)
             if built is not None:
                 if request.headers.get("if-none-match") == built.etag:
@@ -139,6 +147,16 @@ class CoachSocketIOInput(InputChannel):
             if WEB_DIR not in target.parents or not target.is_file():
                 return response.json({"error": "not found"}, status=404)
             return await response.file(target, mime_type=STATIC_TYPES.get(target.suffix, "application/octet-stream"))
+
+        async def chart(name: str) -> HTTPResponse:
+            """A progress chart (coach/dialogue/progress.py) by its unguessable token: the web
+            page shows it, and Telegram and Slack fetch it to send it as a picture."""
+            token = name[: -len(".png")] if name.endswith(".png") else ""
+            png = await charts.chart(token) if CHART_TOKEN.fullmatch(token) else None
+            if png is None:
+                return response.json({"error": "not found"}, status=404)
+            headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+            return response.raw(png, content_type="image/png", headers=headers)
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict, auth: Optional[Dict]) -> bool:
@@ -178,6 +196,20 @@ class CoachSocketIOInput(InputChannel):
             await on_new_message(UserMessage(text, out, sender_id, input_channel=self.name(), metadata=metadata))
 
         return bp
+
+
+def socket_manager() -> Dict[str, Any]:
+    """COACH_SOCKETIO_REDIS_URL (production, several Rasa instances): the socket servers share
+    rooms through Redis (python-socketio's AsyncRedisManager), so a message emitted on one
+    instance (a pushed reminder, a session cue) reaches a user whose socket is on another.
+    COACH_SOCKETIO_REDIS_CHANNEL keeps deployments sharing one Redis apart."""
+    url = os.environ.get("COACH_SOCKETIO_REDIS_URL")
+    if not url:
+        return {}
+    from socketio import AsyncRedisManager
+
+    channel = os.environ.get("COACH_SOCKETIO_REDIS_CHANNEL", "psoas-coach")
+    return {"client_manager": AsyncRedisManager(url, channel=channel)}
 
 
 def problem_with(text: Any) -> Optional[str]:

@@ -137,6 +137,23 @@ def prepare_data(env: Mapping[str, str]) -> str:
     return f"{schema}, knowledge base {'loaded' if loaded else 'up to date'}"
 
 
+def reminder_settings(env: Mapping[str, str]) -> Dict[str, str]:
+    """What the reminder schedulers and the Rasa servers share (docs/reminders.md): Rasa's API
+    token (RASA_AUTH_TOKEN, or a fresh random one for this run), the load balancer as the way in,
+    and Redis for the socket.io rooms, so a reminder reaches a socket on either instance."""
+    import secrets
+
+    redis_auth = f":{env['REDIS_PASSWORD']}@" if env.get("REDIS_PASSWORD") else ""
+    redis_url = f"redis://{redis_auth}{env.get('REDIS_HOST', '127.0.0.1')}:{env.get('REDIS_PORT', '6379')}"
+    public = f"http://127.0.0.1:{env['COACH_PUBLIC_PORT']}"
+    return {
+        "RASA_AUTH_TOKEN": env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(24),
+        "COACH_RASA_URL": env.get("COACH_RASA_URL") or public,
+        "COACH_PUBLIC_URL": env.get("COACH_PUBLIC_URL") or public,
+        "COACH_SOCKETIO_REDIS_URL": env.get("COACH_SOCKETIO_REDIS_URL") or f"{redis_url}/{env.get('REDIS_DB', '0')}",
+    }
+
+
 def haproxy_config(env: Mapping[str, str], workdir: Path) -> str:
     n = int(env["COACH_INSTANCES"])
     rasa = [int(env["COACH_RASA_PORT_BASE"]) + i for i in range(n)]
@@ -246,6 +263,7 @@ class Layout:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::PendingDeprecationWarning",
         }
+        base.update(reminder_settings(self.env))
         credentials = self._credentials(base)
         cors = self._cors(base)
         for i in range(n):
@@ -260,7 +278,12 @@ class Layout:
             port = int(self.env["COACH_RASA_PORT_BASE"]) + i
             args = [str(VENV_BIN / "rasa"), "run", "-m", str(MODEL), "--port", str(port), "--interface", "127.0.0.1"]
             args += ["--credentials", credentials, "--endpoints", str(ROOT / "endpoints.production.yml"), *cors]
+            args += ["--enable-api", "--auth-token", base["RASA_AUTH_TOKEN"]]  # trigger_intent for reminders
             self._add(f"rasa-{i + 1}", args, f"http://127.0.0.1:{port}/", base)
+        # Reminders (docs/reminders.md): a scheduler per instance, one of which holds the role at a
+        # time (PostgreSQL advisory lock) and delivers through the load balancer.
+        for i in range(n):
+            self._add(f"scheduler-{i + 1}", [sys.executable, "-m", "coach.reminders.scheduler"], None, base)
         config = self.workdir / "haproxy.cfg"
         config.write_text(haproxy_config(self.env, self.workdir))
         haproxy = _which("haproxy") or "haproxy"

@@ -23,18 +23,27 @@ cors_args=()
 # Only the channels whose settings are in the environment (Rasa refuses an unset ${VAR}).
 .venv/bin/python -m scripts.credentials --out .data/credentials.yml || exit 1
 
-echo "==> Starting the action server (:$ACTIONS_PORT) and the Rasa server (:$RASA_PORT); loading the model takes a while…"
+# Reminders (docs/reminders.md): the scheduler delivers them through Rasa's HTTP API
+# (trigger_intent), which is only ever on with a token: RASA_AUTH_TOKEN, or a fresh one per run.
+export RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')}
+export COACH_RASA_URL=${COACH_RASA_URL:-http://127.0.0.1:$RASA_PORT}
+export COACH_PUBLIC_URL=${COACH_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}
+
+echo "==> Starting the action server (:$ACTIONS_PORT), the Rasa server (:$RASA_PORT) and the reminder scheduler; loading the model takes a while…"
 started=$SECONDS
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
 actions_pid=$!
 .venv/bin/rasa run --model models/coach.tar.gz --port "$RASA_PORT" "${cors_args[@]}" \
-  --credentials .data/credentials.yml --endpoints endpoints.yml --quiet &
+  --credentials .data/credentials.yml --endpoints endpoints.yml --quiet \
+  --enable-api --auth-token "$RASA_AUTH_TOKEN" &
 rasa_pid=$!
+.venv/bin/python -m coach.reminders.scheduler &
+scheduler_pid=$!
 
 stop() {
   echo; echo "Stopping Psoas Coach…"
-  kill -TERM "$rasa_pid" "$actions_pid" 2>/dev/null
-  wait "$rasa_pid" "$actions_pid" 2>/dev/null
+  kill -TERM "$rasa_pid" "$actions_pid" "$scheduler_pid" 2>/dev/null
+  wait "$rasa_pid" "$actions_pid" "$scheduler_pid" 2>/dev/null
   exit 0
 }
 trap stop INT TERM
@@ -56,7 +65,7 @@ Press Ctrl-C to stop.
 MSG
     break
   fi
-  kill -0 "$rasa_pid" 2>/dev/null || { echo "The Rasa server exited; see the log above."; kill "$actions_pid" 2>/dev/null; exit 1; }
+  kill -0 "$rasa_pid" 2>/dev/null || { echo "The Rasa server exited; see the log above."; kill "$actions_pid" "$scheduler_pid" 2>/dev/null; exit 1; }
   [ $((tick % 20)) -eq 0 ] && echo "    … still starting ($((SECONDS - started)) s so far)"
   sleep 0.5
 done

@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Dict
 
 from coach.dialogue import coaching, questions, screening, sessions
+from coach.dialogue import progress as progress_talk
+from coach.dialogue import reminders as reminder_talk
 from coach.dialogue.context import TurnContext
 from coach.dialogue.model import Turn, TurnResult
 from coach.dialogue.state import Goal
@@ -101,6 +103,9 @@ DISPATCH: Dict[str, Handler] = {
     },  # fmt: skip
     **{intent: faq_or_menu for intent in DIGRESSIONS if intent.startswith("faq_")},
     **{intent: session_words for intent in sessions.SESSION_WORDS},
+    # Progress and reminders (coach/dialogue/progress.py, coach/dialogue/reminders.py).
+    "ask_progress": progress_talk.how_am_i_doing,
+    **reminder_talk.HANDLERS,
 }
 
 
@@ -113,7 +118,10 @@ class Conversation:
         state = c.conversations.get(turn.sender)
         ctx = TurnContext(c, turn, state, TurnResult(), Decision())
         if turn.is_timer:
-            sessions.on_timer(ctx)
+            if turn.timer.token == reminder_talk.TIMER_TOKEN:  # a reminder the scheduler delivered
+                reminder_talk.on_due(ctx)
+            else:
+                sessions.on_timer(ctx)
             return ctx.result
         self._note_time(ctx)
         running = sessions.current(ctx)
@@ -411,6 +419,8 @@ class Conversation:
             turn.intent = next((i for i in turn.alternatives if i in GOALS), turn.intent)
             if turn.intent in RESPONSES and (decision.rule_ids or decision.excluded):
                 turn.intent = "describe_symptom"  # they told the coach something about themselves
+        if waiting is None and reminder_talk.answers_zone_question(ctx):
+            return
         DISPATCH.get(turn.intent, coaching.not_understood)(ctx)
         if waiting is not None and state.question is waiting and turn.intent != "start_over":
             self._reask(ctx, "question_back_to")

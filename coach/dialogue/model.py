@@ -32,6 +32,7 @@ class Turn:
     can_push: bool = False  # the channel can receive messages the server sends later (timers)
     timer: Optional[Timer] = None
     today: Optional[date] = None
+    channel: str = ""  # the input channel's name (web, telegram, slack, rest, alexa): reminders go back there
 
     def entity(self, name: str) -> Optional[Any]:
         values = self.entities.get(name) or []

@@ -215,14 +215,17 @@ def on_deny(ctx: TurnContext, session: Session) -> None:
 
 
 def on_feel_front(ctx: TurnContext, session: Session) -> None:
+    session.state.note("feeling", "front_of_hip")
     ctx.say(ctx.words("session_feel_front"))
 
 
 def on_feel_nothing(ctx: TurnContext, session: Session) -> None:
+    session.state.note("feeling", "nothing")
     ctx.say(ctx.coach.catalog.get(session.state.current.exercise_id).deepen)
 
 
 def on_feel_back(ctx: TurnContext, session: Session) -> None:
+    session.state.note("feeling", "lower_back")
     ctx.say(ctx.coach.catalog.get(session.state.current.exercise_id).back_feels_it)
 
 
@@ -232,6 +235,7 @@ def stop_stretch(ctx: TurnContext, session: Session) -> None:
     decision = ctx.decision
     session.pause()
     stop_timers(ctx, session.state)
+    session.state.note("pain", "pain")  # kept for the user's progress, with its side
     current_ex = c.catalog.get(session.state.current.exercise_id)
     if decision.outcome is not Outcome.STOP_STRETCH:  # "/report_pain" or "that hurts": no symptom words to judge
         c.profiles.log_safety(ctx.sender, Outcome.STOP_STRETCH.value, ["IS1"], [current_ex.id], True)

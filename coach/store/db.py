@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from coach import settings
+from coach.store import progress_models, reminder_models  # noqa: F401  (register their tables)
 from coach.store.models import Base
 
 

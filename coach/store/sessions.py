@@ -8,11 +8,13 @@ from sqlalchemy.engine import Engine
 from coach.session import SessionState
 from coach.store.db import session_factory
 from coach.store.models import GuidedSession
+from coach.store.progress import HistoryStore
 
 
 class SessionStore:
     def __init__(self, engine: Engine):
         self.sessions = session_factory(engine)
+        self.history = HistoryStore(engine)  # every session also joins the user's history
 
     def get(self, user_id: str) -> Optional[SessionState]:
         with self.sessions() as session:
@@ -27,3 +29,4 @@ class SessionStore:
             else:
                 row.state = state.to_dict()
                 row.updated_at = datetime.now(timezone.utc)
+        self.history.record(user_id, state)

@@ -83,7 +83,9 @@ def test_transitions_pause_resume_skip_stop(catalog):
     session.pause()
     assert state.status == "paused" and session.resume() is hold and state.status == "running"
     session.advance()
-    assert state.completed_holds == [{"exercise_id": hold.exercise_id, "side": hold.side, "rep": 1}]
+    assert state.completed_holds == [
+        {"exercise_id": hold.exercise_id, "side": hold.side, "rep": 1, "seconds": hold.seconds}
+    ]
     nxt = session.skip_exercise()
     assert nxt.exercise_id == TWO[1] and nxt.phase == "get_ready"
     session.stop()
