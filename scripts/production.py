@@ -137,7 +137,8 @@ def prepare_data(env: Mapping[str, str]) -> str:
     return f"{schema}, knowledge base {'loaded' if loaded else 'up to date'}"
 
 
-def haproxy_config(env: Mapping[str, str], workdir: Path) -> str:
+def haproxy_config(env: Mapping[str, str], workdir: Optional[Path] = None) -> str:
+    """HAProxy's configuration for the layout; without a workdir, for Debian's haproxy service."""
     n = int(env["COACH_INSTANCES"])
     rasa = [int(env["COACH_RASA_PORT_BASE"]) + i for i in range(n)]
     actions = [int(env["COACH_ACTIONS_PORT_BASE"]) + i for i in range(n)]
@@ -145,10 +146,10 @@ def haproxy_config(env: Mapping[str, str], workdir: Path) -> str:
         f"    server rasa-{i + 1} 127.0.0.1:{port} check cookie rasa-{i + 1}" for i, port in enumerate(rasa)
     )
     action_servers = "\n".join(f"    server actions-{i + 1} 127.0.0.1:{port} check" for i, port in enumerate(actions))
+    pidfile = f"\n    pidfile {workdir / 'haproxy.pid'}" if workdir else ""
     return f"""# Written by scripts/production.py from deploy/production.env; edits are overwritten.
 global
-    log stdout format raw local0 warning
-    pidfile {workdir / "haproxy.pid"}
+    log stdout format raw local0 warning{pidfile}
 
 defaults
     mode http
@@ -413,9 +414,15 @@ class Layout:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.production", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="check the services and settings, start nothing")
+    parser.add_argument(
+        "--haproxy-config", action="store_true", help="print HAProxy's configuration (for /etc/haproxy) and exit"
+    )
     parser.add_argument("--workdir", default=str(ROOT / ".data" / "production"), help="logs and generated configs")
     args = parser.parse_args(argv)
     env = settings()
+    if args.haproxy_config:
+        print(haproxy_config(env), end="")
+        return 0
     problems = missing_services(env)
     if problems:
         print("The production layout cannot start:\n  - " + "\n  - ".join(problems))
