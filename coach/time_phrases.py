@@ -80,7 +80,8 @@ def minutes_in(text: str) -> Optional[float]:
     if "quarter" in phrase:
         return 15.0
     amount = 1.0 if phrase.startswith("an hour") else _amount(phrase)
-    unit = re.search(r"[a-z]+$", phrase).group(0)
+    unit_match = re.search(r"[a-z]+$", phrase)
+    unit = unit_match.group(0) if unit_match else "minutes"
     return amount * (1 / 60 if unit.startswith("s") else 60 if unit.startswith("h") else 1)
 
 

@@ -132,7 +132,7 @@ def _describe(path: Path, raw: Dict[str, Any], err: ValidationError) -> Iterable
         loc = list(e["loc"])
         where = str(loc[0]) if loc else "?"
         if len(loc) >= 2 and isinstance(loc[1], int):
-            entries = raw.get(loc[0]) or []
+            entries = raw.get(str(loc[0])) or []
             entry = entries[loc[1]] if loc[1] < len(entries) else None
             name = entry.get("id") if isinstance(entry, dict) and entry.get("id") else f"#{loc[1]}"
             where = f"{loc[0]}[{name}]"
@@ -250,7 +250,7 @@ def _assemble(kf: KnowledgeFile, origin: str) -> KnowledgeBase:
         problems.extend(reply_problems(kf.replies))
     if not kf.emergency_numbers:
         problems.append("emergency_numbers: missing")
-    if problems:
+    if problems or kf.texts is None:
         raise KnowledgeError([f"{origin}: {p}" for p in problems])
 
     kb = KnowledgeBase(

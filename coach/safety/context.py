@@ -395,6 +395,8 @@ def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
             nxt2 = doc[i + 2].lemma_.lower() if i + 2 < len(doc) else ""
             if nxt in PSEUDO_NEGATION_NEXT or nxt2 in PSEUDO_NEGATION_NEXT and nxt in {"be", "really", "even", "a"}:
                 continue
+            if lemma == "no" and "reason" in (nxt, nxt2) or lemma == "no" and nxt == "warning":
+                continue  # "for no apparent reason my back gave out": the cause is denied, not the pain
             return True
     return False
 
@@ -430,7 +432,10 @@ def told_as_history(doc: Doc, start: int, end: int) -> bool:
     said = sentence + " " + following
     if not TOLD_AS_HISTORY.search(said):
         return False
-    return not (HAPPENING_NOW.search(sentence) and not re.search(r"\b(not|fine|ok|okay)\b[^.]*\b(right now|at the moment)", said))
+    return not (
+        HAPPENING_NOW.search(sentence)
+        and not re.search(r"\b(not|fine|ok|okay)\b[^.]*\b(right now|at the moment)", said)
+    )
 
 
 def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
@@ -441,12 +446,33 @@ def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bo
     )
 
 
+# Seen by an emergency doctor, said anywhere in a story ("the ER doctor told me it'd be worse
+# the next day"): whatever order the story is told in, the injury has been assessed.
+SEEN_IN_EMERGENCY = re.compile(
+    r"\b((er|a&e|a and e|emergency room|hospital|urgent care) (doctors?|docs?|nurses?|staff) (told|said|checked|sent|gave)|"
+    r"(doctors?|docs?) (at|in) (the )?(er|a&e|hospital|emergency room|urgent care) (told|said|checked|sent|gave))\b"
+)
+
+
 def checked_since(doc: Doc, start: int, end: int) -> bool:
     """Already assessed ('ER checked me out, no fractures'; 'lucky I didn't break anything'), said
-    in the same sentence or the next one: history to ask about (RF3's exception), not an emergency."""
+    in the same sentence or the next one, or an emergency doctor's verdict anywhere in the story:
+    history to ask about (RF3's exception), not an emergency."""
     left, right = sentence_bounds(doc, start, end)
     _, after = sentence_bounds(doc, right, min(len(doc), right + 1)) if right < len(doc) else (right, right)
-    return bool(CHECKED.search(doc[left:after].text))
+    return bool(CHECKED.search(doc[left:after].text) or SEEN_IN_EMERGENCY.search(doc.text.lower()))
+
+
+# "Felt like I'd been hit by a bus", "as if someone had run me over": a feeling, not an injury.
+FIGURATIVE_BEFORE = re.compile(
+    r"\b(like|as if|as though)( (i|you|i'?ve|you'?ve|i'?d|you'?d|i had|you had|someone|somebody)"
+    r"( had| has| have)?)?( been| got| was| were| just)?\s*$"
+)
+
+
+def figurative(doc: Doc, start: int) -> bool:
+    """The words just before an injury phrase say it is a comparison ('like I've been hit by a bus')."""
+    return bool(FIGURATIVE_BEFORE.search(doc[max(0, start - 6) : start].text.lower()))
 
 
 WELLBEING = {"good", "well", "great", "right", "myself", "brilliant", "100", "100%", "normal", "fine", "best", "top"}
@@ -506,7 +532,9 @@ INTRODUCED = {"client", "clients", "student", "students", "patient", "patients",
 
 def _hypothetical(doc: Doc, left: int, start: int) -> bool:
     lemmas = [t.lemma_.lower() for t in doc[left:start]]
-    if any(w in HYPOTHETICAL_CUES for w in lemmas):
+    # "you can imagine how I felt when...": a figure of speech that tells what happened.
+    told = [w for k, w in enumerate(lemmas) if not (w == "imagine" and lemmas[max(0, k - 2) : k] == ["you", "can"])]
+    if any(w in HYPOTHETICAL_CUES for w in told):
         return True
     return any(_contains(lemmas, phrase) for phrase in HYPOTHETICAL_PHRASES)
 
@@ -605,6 +633,8 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
             if amount is not None:
                 # "3 weeks ago", "2 weeks post-op", "since 2 weeks"; a bare "33 weeks" is not a time in the past
                 if i + 1 < len(tokens) and tokens[i + 1] in AGO_AFTER:
+                    if strict and tokens[i + 1] == "later":
+                        continue  # "a few hours later", told in another sentence: the story's time, not ours
                     return amount * UNIT_DAYS[unit]
                 continue
             if i > 0 and tokens[i - 1] in {"last", "past", "previous"}:
@@ -623,7 +653,14 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
             return max(0, (today.year - int(tokens[i])) * 365)
         if tokens[i] in {"morning", "afternoon", "evening"} and i > 0 and tokens[i - 1] in {"this", "since"}:
             return 0
-        if tokens[i] == "when" and tokens[i + 1 : i + 3] in (["i", "was"], ["i", "were"]) and i + 3 < len(tokens):
+        # "when I was younger" dates its own clause only: beyond it ("numb foot, tingly bum - surgery
+        # wasn't a worry when I was younger") it says nothing about the other symptoms.
+        if (
+            not strict
+            and tokens[i] == "when"
+            and tokens[i + 1 : i + 3] in (["i", "was"], ["i", "were"])
+            and i + 3 < len(tokens)
+        ):
             nxt = tokens[i + 3]
             if nxt.isdigit() or nxt in {"young", "younger", "little", "a", "at", "in", "still", "pregnant"}:
                 return 3650.0  # "when I was 19", "when I was a kid": long ago
@@ -638,10 +675,11 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
             return 3.0  # "just had surgery"; "just sitting" is not a time
         if tokens[i] == "while" and i > 0 and tokens[i - 1] == "a" and tokens[i + 1 : i + 2] in (["ago"], ["back"]):
             return 200.0  # "a while ago"; a bare "while running" is not a time
-        if tokens[i] in RELATIVE_DAYS and RELATIVE_DAYS[tokens[i]] is not None:
+        relative = RELATIVE_DAYS.get(tokens[i])
+        if relative is not None:
             if strict and tokens[i] in ("now", "currently"):
                 continue
-            return float(RELATIVE_DAYS[tokens[i]])
+            return float(relative)
     return None
 
 

@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 from dataclasses import replace
 from datetime import date
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from spacy.matcher import PhraseMatcher
 
@@ -56,6 +56,12 @@ EXACT = "="  # a phrase written "=legs" matches that exact word form, not its le
 ACUTE_DAYS = 42
 
 
+# "every time I stop exercising", "two weeks without exercise": not a stretch being done.
+NOT_DOING_IT = re.compile(
+    r"\b(stop|stopped|stopping|quit|quitting|without|skip|skipped|skipping|no)\s+(my |any |the )?$"
+)
+
+
 class Detector:
     def __init__(self, kb: KnowledgeBase):
         phrases: Dict[str, List[str]] = {}
@@ -75,14 +81,15 @@ class Detector:
         self.implies = {c.id: c.implies for c in kb.concepts.values() if c.implies}
         # Combo groups are matched like phrases under labels "group:<kind>:<id>:<combo>:<group>".
         self.combos: Dict[str, List[Tuple[int, int, int, bool]]] = {}
-        for kind, entries in (("concept", kb.concepts.values()), ("condition", kb.conditions.values())):
-            for entry in entries:
-                for c_i, combo in enumerate(entry.combos):
-                    self.combos.setdefault(f"{kind}:{entry.id}", []).append(
-                        (c_i, len(combo.groups), combo.window, combo.scope == "sentence")
-                    )
-                    for g_i, terms in enumerate(combo.groups):
-                        phrases[f"group:{kind}:{entry.id}:{c_i}:{g_i}"] = terms
+        combo_entries: List[Tuple[str, Any]] = [("concept", c) for c in kb.concepts.values()]
+        combo_entries += [("condition", c) for c in kb.conditions.values()]
+        for kind, with_combos in combo_entries:
+            for c_i, combo in enumerate(with_combos.combos):
+                self.combos.setdefault(f"{kind}:{with_combos.id}", []).append(
+                    (c_i, len(combo.groups), combo.window, combo.scope == "sentence")
+                )
+                for g_i, terms in enumerate(combo.groups):
+                    phrases[f"group:{kind}:{with_combos.id}:{c_i}:{g_i}"] = terms
         # Procedure words by stem ("cholecyst" + "ectomy"): the stem names the condition.
         self.procedure_stems = sorted(
             ((stem, c.id) for c in kb.conditions.values() for stem in c.procedure_stems), key=lambda sc: -len(sc[0])
@@ -117,7 +124,7 @@ class Detector:
     def detect(self, text: str, today: Optional[date] = None) -> List[Finding]:
         today = today or date.today()
         doc = make_doc(text, self.fixer)
-        strings = self.matcher.vocab.strings
+        strings = self.matcher.vocab.strings  # type: ignore[attr-defined]  # spaCy's stub omits it
         raw = [(strings[label], start, end) for label, start, end in [*self.matcher(doc), *self.exact_matcher(doc)]]
         combos = self._combos(doc, raw)
         procedures = self._procedures(doc)
@@ -127,13 +134,20 @@ class Detector:
             kind, _, ident = label.partition(":")
             if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
+            if kind == "concept" and ident in self.injuries and ctx.figurative(doc, start):
+                continue  # "felt like I'd been hit by a bus": a comparison, not an accident
             c = ctx.read(doc, start, end, today)
             if kind == "concept" and ident in self.self_reference:
                 c = ctx.Context(negated=c.negated, days_ago=c.days_ago)  # "my hips": the user's, whoever came before
             checkable = ident in self.injuries or ident in self.episodes_now
             if kind == "concept" and checkable and not c.resolved and ctx.checked_since(doc, start, end):
                 c = ctx.with_resolved(c)  # already assessed: RF3's exception asks instead of sending to A&E
-            if kind == "concept" and ident in self.episodes_now and not c.resolved and ctx.told_as_history(doc, start, end):
+            if (
+                kind == "concept"
+                and ident in self.episodes_now
+                and not c.resolved
+                and ctx.told_as_history(doc, start, end)
+            ):
                 c = ctx.with_resolved(c)  # a pattern or something being looked into: asked about, not 999
             timed = ident in self.timed_conditions if kind == "condition" else ident in self.episodes_now
             if timed and c.days_ago is None:
@@ -205,7 +219,13 @@ class Detector:
         """A warning symptom told in the same sentence as a stretch, pose or exercise position, or
         in the sentence right after it, happened in that stretch (IS1s, IS2s)."""
         starts = _sentence_starts(doc)
-        where = [f for f in findings if f.about_user_now and (f.id == "stretch_context" or f.kind == "exercise")]
+        where = [
+            f
+            for f in findings
+            if f.about_user_now
+            and (f.id == "stretch_context" or f.kind == "exercise")
+            and not NOT_DOING_IT.search(doc.text[max(0, f.start - 24) : f.start])
+        ]
         if not where:
             return []
         scenes = {_sentence_of(starts, f.start) for f in where}
@@ -267,8 +287,8 @@ class Detector:
         by_group: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for label, start, end in raw:
             if label.startswith("group:"):
-                _, kind, ident, c_i, g_i = label.split(":")
-                by_group.setdefault((f"{kind}:{ident}", int(c_i), int(g_i)), []).append((start, end))
+                _, kind, ident, combo_no, group_no = label.split(":")
+                by_group.setdefault((f"{kind}:{ident}", int(combo_no), int(group_no)), []).append((start, end))
         found: Dict[Tuple[str, int, int], List[Tuple[int, int]]] = {}
         for concept, combos in self.combos.items():
             for c_i, n_groups, window, whole_sentence in combos:
@@ -316,7 +336,9 @@ _AGE = re.compile(
     r"km|kms|miles?|minutes?|mins?|hours?|hrs?|cm|ft|feet|inches|%|x\b|times))"
     r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)"
 )
-_EARLIER_AGE = re.compile(r"\b(?:when i was|since i was|at the age of|from the age of|as a|back when i was|until i was)\s*$")
+_EARLIER_AGE = re.compile(
+    r"\b(?:when i was|since i was|at the age of|from the age of|as a|back when i was|until i was)\s*$"
+)
 OLDER_ADULT_AGE = 65
 AGE_50 = 50  # first-ever back pain over ~50 is an RF7 risk modifier (combined, never alone)
 MINOR_AGE = 16

@@ -16,7 +16,7 @@ import argparse
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -80,7 +80,11 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return table is None or table.name in Base.metadata.tables
 
 
-COMPARE_OPTIONS = {"include_object": include_object, "compare_type": True, "compare_server_default": True}
+COMPARE_OPTIONS: Dict[str, Any] = {
+    "include_object": include_object,
+    "compare_type": True,
+    "compare_server_default": True,
+}
 
 
 def drift(engine: Engine) -> List[tuple]:
