@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
@@ -229,7 +229,7 @@ class Server:
 class Layout:
     env: Dict[str, str]
     workdir: Path
-    say: callable = print
+    say: Callable[[str], None] = print
     servers: Dict[str, Server] = field(default_factory=dict)
     supervising: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -292,8 +292,20 @@ class Layout:
         return f"http://127.0.0.1:{int(self.env['COACH_RASA_PORT_BASE']) + number - 1}"
 
     # -- lifecycle -------------------------------------------------------------------------------
+    def ports(self) -> List[int]:
+        n = int(self.env["COACH_INSTANCES"])
+        bases = (int(self.env["COACH_RASA_PORT_BASE"]), int(self.env["COACH_ACTIONS_PORT_BASE"]))
+        lb = [int(self.env["COACH_PUBLIC_PORT"]), int(self.env["COACH_ACTIONS_LB_PORT"])]
+        return [base + i for base in bases for i in range(n)] + lb
+
     def start(self, timeout: float = 300) -> float:
         """Starts everything (action servers first), waits until all answer; returns seconds taken."""
+        busy = [port for port in self.ports() if reachable("127.0.0.1", port, timeout=0.5)]
+        if busy:
+            raise RuntimeError(
+                f"port(s) {', '.join(map(str, busy))} already in use (another layout running?): "
+                "stop it or change the ports in deploy/production.env"
+            )
         started = time.monotonic()
         for server in self.servers.values():
             server.start()

@@ -4,8 +4,8 @@ local PostgreSQL, the Redis lock store and the RabbitMQ analytics broker.
 
 One conversation is held alternately on both instances; messages for one user sent to both at
 once are serialised by the lock store; an instance killed mid-session loses nothing and is
-restarted by the supervisor. Throwaway databases, Redis database and queue per run; fixed ports
-in 5420-5471 and 8420/8470. Skipped, loudly, only when a service is absent.
+restarted by the supervisor. Throwaway databases, Redis database and queue per run; ports in
+5420-5499 and 8420-8499. Skipped, loudly, only when a service is absent.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from coach.store.sessions import SessionStore
 from scripts import production
 from tests.integration.conftest import Chat
 from tests.integration.servers import ensure_model
+from tests.integration.socket_client import WebUser, is_step
 
 pytestmark = pytest.mark.production
 
@@ -47,10 +48,10 @@ def layout(tmp_path_factory):
         REDIS_DB=str(REDIS_DB),
         RABBITMQ_QUEUE=f"psoas_scale_{run}",
         TICKET_LOCK_LIFETIME=str(LOCK_LIFETIME),
-        COACH_RASA_PORT_BASE="5420",
-        COACH_ACTIONS_PORT_BASE="5470",
-        COACH_PUBLIC_PORT="8420",
-        COACH_ACTIONS_LB_PORT="8470",
+        COACH_RASA_PORT_BASE=str(free_pair(5420, 5449)),
+        COACH_ACTIONS_PORT_BASE=str(free_pair(5470, 5499)),
+        COACH_PUBLIC_PORT=str(free_pair(8420, 8449)),
+        COACH_ACTIONS_LB_PORT=str(free_pair(8470, 8499)),
         COACH_ANALYTICS_KEY=f"scale-test-{run}",
         COACH_TIME_SCALE="0.02",
     )
@@ -71,6 +72,14 @@ def layout(tmp_path_factory):
     finally:
         layout.stop()
         _drop(env)
+
+
+def free_pair(first: int, last: int) -> int:
+    """The first of two consecutive free ports in [first, last] (another run may hold some)."""
+    for port in range(first, last):
+        if not production.reachable("127.0.0.1", port, 0.2) and not production.reachable("127.0.0.1", port + 1, 0.2):
+            return port
+    raise RuntimeError(f"no two free ports in {first}-{last}")
 
 
 def _drop(env) -> None:
@@ -207,6 +216,11 @@ def test_killing_an_instance_mid_session_loses_nothing(layout):
     step = screen_and_start(chat)
     hold = Chat.payloads(chat.say(1, "ready"), "session_step")[0]
     before = SessionStore(store).get(chat.sender)
+    # A second person in a session on the web page (socket.io): its cues are reminders that
+    # live only in instance 1's scheduler.
+    web_id = f"web-{uuid.uuid4().hex[:8]}"
+    ProfileStore(store).save_screening(web_id, {}, "PROCEED")
+    pushed_hold = asyncio.run(_start_pushed_session(layout.rasa_url(1), web_id))
 
     # Instance 1 killed while it holds this conversation's lock, a message in flight.
     locks = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
@@ -232,6 +246,17 @@ def test_killing_an_instance_mid_session_loses_nothing(layout):
     assert steps[-1]["exercise_id"] == hold["exercise_id"] == step["exercise_id"], "carried on where it was"
     assert ProfileStore(store).get(chat.sender).constraints == ["no_kneeling"]
 
+    # The web session: its cues died with instance 1; on instance 2 "carry on" says the saved
+    # step again and that server's own timers push the cues from there.
+    saved = SessionStore(store).get(web_id)
+    assert saved is not None and saved.steps[0].exercise_id == pushed_hold["custom"]["exercise_id"]
+    said_again, cue = asyncio.run(_carry_on_pushed(layout.rasa_url(2), web_id))
+    now = SessionStore(store).get(web_id)
+    assert now.steps == saved.steps, "the plan survived"
+    assert said_again["custom"]["exercise_id"] == saved.current.exercise_id
+    assert said_again["custom"]["phase"] == saved.current.phase, "carried on at the saved step"
+    assert cue["at"] > said_again["at"], "instance 2 pushes the next cue itself"
+
     nxt = Chat.payloads(chat.say(2, "ready"), "session_step")[-1]
     assert SessionStore(store).get(chat.sender).index == after.index + 1, "the next step follows the saved one"
 
@@ -240,6 +265,22 @@ def test_killing_an_instance_mid_session_loses_nothing(layout):
     assert layout.servers["rasa-1"].restarts >= 1
     again = Chat.payloads(chat.say(1, "repeat"), "session_step")
     assert again and again[-1]["phase"] == nxt["phase"] and again[-1]["exercise_id"] == nxt["exercise_id"]
+
+
+async def _start_pushed_session(url: str, session_id: str) -> dict:
+    async with WebUser(url, session_id) as user:
+        await user.say("let's start")
+        return await user.wait_for(is_step("hold"), timeout=30)
+
+
+async def _carry_on_pushed(url: str, session_id: str):
+    async with WebUser(url, session_id) as user:
+        await user.say("carry on")
+        said = await user.wait_for(lambda m: (m.get("text") or "").startswith("Let's carry on"), timeout=30)
+        cue = await user.wait_for(
+            lambda m: m["at"] > said["at"] and (m.get("custom") or {}).get("type") == "session_step", timeout=30
+        )
+        return said, cue
 
 
 def _ignore_errors(function, *args):
