@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
@@ -154,7 +154,8 @@ def reminder_settings(env: Mapping[str, str]) -> Dict[str, str]:
     }
 
 
-def haproxy_config(env: Mapping[str, str], workdir: Path) -> str:
+def haproxy_config(env: Mapping[str, str], workdir: Optional[Path] = None) -> str:
+    """HAProxy's configuration for the layout; without a workdir, for Debian's haproxy service."""
     n = int(env["COACH_INSTANCES"])
     rasa = [int(env["COACH_RASA_PORT_BASE"]) + i for i in range(n)]
     actions = [int(env["COACH_ACTIONS_PORT_BASE"]) + i for i in range(n)]
@@ -162,10 +163,10 @@ def haproxy_config(env: Mapping[str, str], workdir: Path) -> str:
         f"    server rasa-{i + 1} 127.0.0.1:{port} check cookie rasa-{i + 1}" for i, port in enumerate(rasa)
     )
     action_servers = "\n".join(f"    server actions-{i + 1} 127.0.0.1:{port} check" for i, port in enumerate(actions))
+    pidfile = f"\n    pidfile {workdir / 'haproxy.pid'}" if workdir else ""
     return f"""# Written by scripts/production.py from deploy/production.env; edits are overwritten.
 global
-    log stdout format raw local0 warning
-    pidfile {workdir / "haproxy.pid"}
+    log stdout format raw local0 warning{pidfile}
 
 defaults
     mode http
@@ -245,7 +246,7 @@ class Server:
 class Layout:
     env: Dict[str, str]
     workdir: Path
-    say: callable = print
+    say: Callable[[str], None] = print
     servers: Dict[str, Server] = field(default_factory=dict)
     supervising: bool = False
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -314,8 +315,20 @@ class Layout:
         return f"http://127.0.0.1:{int(self.env['COACH_RASA_PORT_BASE']) + number - 1}"
 
     # -- lifecycle -------------------------------------------------------------------------------
+    def ports(self) -> List[int]:
+        n = int(self.env["COACH_INSTANCES"])
+        bases = (int(self.env["COACH_RASA_PORT_BASE"]), int(self.env["COACH_ACTIONS_PORT_BASE"]))
+        lb = [int(self.env["COACH_PUBLIC_PORT"]), int(self.env["COACH_ACTIONS_LB_PORT"])]
+        return [base + i for base in bases for i in range(n)] + lb
+
     def start(self, timeout: float = 300) -> float:
         """Starts everything (action servers first), waits until all answer; returns seconds taken."""
+        busy = [port for port in self.ports() if reachable("127.0.0.1", port, timeout=0.5)]
+        if busy:
+            raise RuntimeError(
+                f"port(s) {', '.join(map(str, busy))} already in use (another layout running?): "
+                "stop it or change the ports in deploy/production.env"
+            )
         started = time.monotonic()
         for server in self.servers.values():
             server.start()
@@ -436,9 +449,15 @@ class Layout:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.production", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="check the services and settings, start nothing")
+    parser.add_argument(
+        "--haproxy-config", action="store_true", help="print HAProxy's configuration (for /etc/haproxy) and exit"
+    )
     parser.add_argument("--workdir", default=str(ROOT / ".data" / "production"), help="logs and generated configs")
     args = parser.parse_args(argv)
     env = settings()
+    if args.haproxy_config:
+        print(haproxy_config(env), end="")
+        return 0
     problems = missing_services(env)
     if problems:
         print("The production layout cannot start:\n  - " + "\n  - ".join(problems))

@@ -6,6 +6,7 @@ Each test run uses its own throwaway PostgreSQL database and Redis key prefix da
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
@@ -70,6 +71,17 @@ def production_servers(tmp_path_factory, kb, postgres_db):
         yield servers, url
     finally:
         servers.stop()
+        asyncio.run(_delete_queue(servers.env["RABBITMQ_QUEUE"]))
+
+
+async def _delete_queue(name: str) -> None:
+    """The analytics queue Rasa declared for this run (the databases go with postgres_db)."""
+    import aio_pika
+
+    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(name)
 
 
 def test_conversation_state_lives_in_postgres_and_survives_a_restart(production_servers):
