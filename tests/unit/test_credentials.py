@@ -101,7 +101,7 @@ def test_telegram_settings_problems_name_the_variable(env, problem):
 
 def test_slack_settings_problems_name_the_variable():
     assert slack_problems(SLACK) == []
-    assert "SLACK_TOKEN" in slack_problems({**SLACK, "SLACK_TOKEN": "xoxp-user-token"})[0]
+    assert "SLACK_TOKEN" in slack_problems({**SLACK, "SLACK_TOKEN": "xoxp-fake"})[0]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from tests.integration.servers import ensure_model, running
 
 TELEGRAM_TOKEN = "123456789:AAtest-token_for-the-fake"
 TELEGRAM_BOT = "psoas_test_bot"
-SLACK_TOKEN = "xoxb-1-test-token"
+SLACK_TOKEN = "xoxb-fake"
 
 
 @pytest.fixture(scope="session")
