@@ -6,6 +6,7 @@ from typing import Optional
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from coach import settings
 from coach.store import progress_models, reminder_models  # noqa: F401  (register their tables)
@@ -20,7 +21,15 @@ def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> E
     url = url or settings.database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    options: dict = {}
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        # Keep connections open between sessions (SQLAlchemy 1.4 gives a SQLite file a NullPool):
+        # opening one per session and closing it, which checkpoints the WAL, was a quarter of the
+        # action server's time under load (docs/performance.md). Unbounded overflow: a session
+        # held across an await never waits for a connection in the one event-loop thread.
+        options = {"poolclass": QueuePool, "pool_size": 2, "max_overflow": -1}
+        options["connect_args"] = {"check_same_thread": False}
+    engine = create_engine(url, future=True, pool_pre_ping=True, **options)
     if engine.dialect.name == "sqlite":
         # Two servers (Rasa and actions) share the file: wait for locks instead of failing.
         @event.listens_for(engine, "connect")
