@@ -12,11 +12,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 # The pinned Rasa 3.6 world emits import-time deprecation noise that buries real messages.
 export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+# endpoints.yml sends it to the action server; scripts/run.sh makes one per start when empty.
+export COACH_ACTION_SECRET ?=
 
 MODEL := models/coach.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
-.PHONY: run run-production voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook
+.PHONY: run run-production voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook purge
 
 run: $(VENV)/.installed kb $(MODEL)
 	@scripts/run.sh
@@ -72,7 +74,7 @@ unit: $(VENV)/.installed kb
 	$(PY) -m pytest -q tests/unit tests/safety
 
 integration: $(VENV)/.installed kb $(MODEL)
-	$(PY) -m pytest -q -rs tests/integration
+	$(PY) -m pytest -q -rs --durations=30 tests/integration
 
 test-stories: $(MODEL)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/stories --quiet
@@ -85,12 +87,19 @@ test: lint validate unit integration test-stories nlu-gate
 eval: $(MODEL) kb
 	$(PY) -m scripts.evaluate_nlu --cross-validation
 
+# The coach against the stock `rasa init` bot in one run (docs/performance.md); about 20 minutes.
+# BENCH_ARGS="--quick" for a short development run, "--help" for the options.
 bench: $(VENV)/.installed kb $(MODEL)
-	$(PY) -m scripts.benchmark
+	$(PY) -m scripts.benchmark $(BENCH_ARGS)
 
 # Registers TELEGRAM_WEBHOOK_URL with Telegram (once, and after the URL or secret changes; docs/channels.md).
 telegram-webhook: $(VENV)/.installed
 	@$(PY) -m scripts.telegram_webhook
+
+# Retention (docs/privacy.md): deletes the data of users inactive for COACH_RETENTION_DAYS (default 365),
+# or PURGE_DAYS=N; the scheduler runs the same function daily.
+purge: $(VENV)/.installed
+	@$(PY) -m scripts.purge $(if $(PURGE_DAYS),--days $(PURGE_DAYS))
 
 # Debian packages for the browser and voice tests (chromium, espeak-ng, sox); skips what is there.
 system-deps:

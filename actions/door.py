@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, ReminderCancelled, ReminderScheduled, Restarted
+from rasa_sdk.events import EventType, ReminderCancelled, ReminderScheduled, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from coach.dialogue.door import Conversation
@@ -26,6 +26,9 @@ ACTION_NAME = "action_coach"
 FINDING_ENTITY = "coach_finding"
 TIMER_INTENT = "ready"  # a timer arrives as "ready" with a `timer` entity; the door tells them apart
 TIMER_ENTITY = "timer"
+# The conversation-only memory of a user who has not said the coach may remember them
+# (coach/privacy/scratch.py): kept in Rasa's tracker, so nothing of theirs is in our tables.
+MEMORY_SLOT = "coach_memory"
 # Channels whose output channel can send later, so the server keeps a session's time.
 PUSH_CHANNELS = frozenset({"socketio", "web", "telegram", "slack"})
 
@@ -74,10 +77,13 @@ def turn_from(tracker: Tracker, today: Optional[date] = None) -> Turn:
         timer=timer,
         today=today,
         channel=tracker.get_latest_input_channel() or "",
+        memory=tracker.get_slot(MEMORY_SLOT),
     )
 
 
-def events_for(result: TurnResult, now: Optional[datetime] = None) -> List[EventType]:
+def events_for(
+    result: TurnResult, now: Optional[datetime] = None, memory_before: Optional[Dict[str, Any]] = None
+) -> List[EventType]:
     """Timers become Rasa reminders, named per user and step (cancelled by name, never by intent:
     Rasa schedules before it cancels within one action). kill_on_user_message=False: talking
     during a hold must not kill its timer."""
@@ -95,7 +101,11 @@ def events_for(result: TurnResult, now: Optional[datetime] = None) -> List[Event
             )
         )
     if result.restart:
-        events.append(Restarted())
+        events.append(Restarted())  # resets every slot: the conversation-only memory is set again
+        if result.memory is not None:
+            events.append(SlotSet(MEMORY_SLOT, result.memory))
+    elif result.memory != memory_before and not result.forget:
+        events.append(SlotSet(MEMORY_SLOT, result.memory))
     return events
 
 
@@ -104,7 +114,8 @@ class ActionCoach(Action):
         return ACTION_NAME
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[EventType]:
-        result = Conversation(coach()).handle(turn_from(tracker))
+        turn = turn_from(tracker)
+        result = Conversation(coach()).handle(turn)
         for reply in result.replies:
             dispatcher.utter_message(
                 text=reply.text,
@@ -112,4 +123,4 @@ class ActionCoach(Action):
                 json_message=reply.custom,
                 image=reply.image,
             )
-        return events_for(result)
+        return events_for(result, memory_before=turn.memory)

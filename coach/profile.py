@@ -42,6 +42,9 @@ class Profile:
     referrals: List[str] = field(default_factory=list)
     # Stretches a warning symptom happened in (exercise id -> why), left out from then on.
     avoid: Dict[str, str] = field(default_factory=dict)
+    # Remembered preferences: stretches of sessions rated 7+ (best first), the time they have.
+    preferred: List[str] = field(default_factory=list)
+    minutes_available: Optional[float] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

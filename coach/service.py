@@ -18,10 +18,23 @@ from coach.session import SessionState, build_plan
 from coach.store import create_db_engine
 from coach.store import knowledge as kb_store
 from coach.store.conversations import ConversationStore
+from coach.store.privacy import PrivacyStore
 from coach.store.profiles import ProfileStore
 from coach.store.progress import HistoryStore
 from coach.store.reminders import ReminderStore
 from coach.store.sessions import SessionStore
+
+_TRIAGES: Dict[str, Triage] = {}
+
+
+def shared_triage(kb: KnowledgeBase) -> Triage:
+    """One Triage (and so one spaCy detector, ~250 MB and ~4 s to build) per knowledge base and
+    process: the Rasa server's NLU component and the channels' fallback (coach/fallback.py)
+    judge with the same one when their knowledge bases have the same content."""
+    triage = _TRIAGES.get(kb.content_hash)
+    if triage is None:
+        triage = _TRIAGES[kb.content_hash] = Triage(kb)
+    return triage
 
 
 class Coach:
@@ -29,13 +42,17 @@ class Coach:
         self.kb = kb
         self.engine = engine
         self.catalog = Catalog(kb)
-        self.triage = Triage(kb)
+        self.triage = shared_triage(kb)
         self.profiles = ProfileStore(engine)
         self.sessions = SessionStore(engine)
         self.conversations = ConversationStore(engine)
         # Progress and reminders (coach/progress.py, coach/reminders/).
         self.history = HistoryStore(engine)
         self.reminders = ReminderStore(engine)
+        self.privacy = PrivacyStore(engine)
+        # Set on a per-turn view for a user who has not said the coach may remember them: the
+        # stores above then keep everything in the conversation only (coach/privacy/scratch.py).
+        self.memory = None
 
     @classmethod
     def from_database(cls, url: Optional[str] = None) -> Coach:
@@ -141,6 +158,9 @@ class Coach:
         self.sessions.save(user_id, state)
         profile = self.profiles.get(user_id)
         profile.last_rating = value
+        if value >= 7:
+            done = [s.exercise_id for s in state.steps if s.phase == "hold"]
+            profile.preferred = list(dict.fromkeys(done + profile.preferred))[:3]
         if value <= 3:
             profile.hold_adjust = max(-10, profile.hold_adjust - 5)
             note = say("rating_shorter")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +99,191 @@ def rasa_token() -> Optional[str]:
 def reminder_grace_minutes() -> float:
     """A reminder found overdue by more than this (the scheduler was down) is skipped, not sent late."""
     return float(os.environ.get("COACH_REMINDER_GRACE_MINUTES", "60"))
+
+
+# -- the user's data (docs/privacy.md) -------------------------------------------------------------
+def export_ttl_minutes() -> float:
+    """How long a download link from "export my data" works (COACH_EXPORT_TTL_MINUTES, default 60)."""
+    return float(os.environ.get("COACH_EXPORT_TTL_MINUTES", "60"))
+
+
+def public_url() -> str:
+    """COACH_PUBLIC_URL: the address people reach the Rasa server at, for download links in chat
+    (https://coach.example). Unset: links are relative to the coach's own page."""
+    return (os.environ.get("COACH_PUBLIC_URL") or "").rstrip("/")
+
+
+def retention_days() -> int:
+    """COACH_RETENTION_DAYS: the data of a user inactive this long is deleted (`make purge`, daily)."""
+    return int(os.environ.get("COACH_RETENTION_DAYS", "365"))
+
+
+def recheck_after_hours() -> float:
+    """After this long away, the first message is followed by "Last time you said ... Still true?"."""
+    return float(os.environ.get("COACH_RECHECK_AFTER_HOURS", "12"))
+
+
+DEFAULT_TRACKER_PATH = PROJECT_ROOT / ".data" / "rasa_tracker.sqlite3"
+
+
+def tracker_database_url() -> str:
+    """Rasa's tracker store, for deleting a user's conversation outside a turn (retention purge).
+
+    TRACKER_DATABASE_URL if set; else the PostgreSQL store endpoints.production.yml describes when
+    TRACKER_DB_HOST is set; else the SQLite file endpoints.yml names."""
+    explicit = os.environ.get("TRACKER_DATABASE_URL")
+    if explicit:
+        return explicit
+    host = os.environ.get("TRACKER_DB_HOST")
+    if host:
+        from urllib.parse import quote
+
+        user = quote(os.environ.get("TRACKER_DB_USER", ""), safe="")
+        password = quote(os.environ.get("TRACKER_DB_PASSWORD", ""), safe="")
+        auth = f"{user}:{password}@" if user else ""
+        port = os.environ.get("TRACKER_DB_PORT", "5432")
+        return f"postgresql://{auth}{host}:{port}/{os.environ.get('TRACKER_DB_NAME', 'rasa')}"
+    return f"sqlite:///{DEFAULT_TRACKER_PATH}"
+
+
+# -- faults ----------------------------------------------------------------------------------------
+def reply_deadline_seconds() -> float:
+    """COACH_REPLY_DEADLINE_SECONDS (default 5): how long a channel waits for the Rasa server to
+    answer one message before it answers on its own (connectors/guard.py): the fixed emergency
+    wording when the message holds an emergency, urgent or crisis flag, otherwise a short
+    "technical problem" reply. Rasa itself waits 300 s for the action server, with no setting."""
+    return _positive_float("COACH_REPLY_DEADLINE_SECONDS", "5")
+
+
+# -- where the servers listen and who may call them ------------------------------------------------
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "localhost")
+
+
+def bind_address() -> str:
+    """COACH_BIND_ADDRESS (default 127.0.0.1): the interface both servers listen on
+    (scripts/run.sh passes it to `rasa run -i` and to the action server). Exposing them is this
+    explicit setting (0.0.0.0 or a host's address); the production layout keeps both on
+    loopback behind its load balancer."""
+    return os.environ.get("COACH_BIND_ADDRESS", "").strip() or "127.0.0.1"
+
+
+def is_loopback(address: str) -> bool:
+    import ipaddress
+
+    if address in LOOPBACK_ADDRESSES:
+        return True
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+ACTION_SECRET_HEADER = "X-Coach-Action-Secret"
+
+
+def action_secret() -> str:
+    """COACH_ACTION_SECRET: the shared secret the Rasa server sends the action server in the
+    X-Coach-Action-Secret header (endpoints.yml `action_endpoint.headers`). With it set, the
+    action server answers only calls that carry it; unset, it answers loopback callers only.
+    scripts/run.sh makes a fresh one at every start when it is unset."""
+    return os.environ.get("COACH_ACTION_SECRET", "").strip()
+
+
+def sender_secret() -> str:
+    """COACH_SENDER_SECRET: the deployment's key for sender tokens (JWT, HS256). With it set, the
+    REST and socket.io channels accept only messages that carry a token signed with it, and the
+    conversation is the token's `sub` on every message (connectors/identity.py). Unset (the
+    embedded default), any caller may name any sender: fine on loopback, never on a shared host
+    (the servers log so at start, and scripts/run.sh refuses a non-loopback bind without it)."""
+    secret = os.environ.get("COACH_SENDER_SECRET", "").strip()
+    if secret and len(secret) < 32:
+        raise ValueError("COACH_SENDER_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+    return secret
+
+
+def trusted_proxies() -> List[str]:
+    """COACH_TRUSTED_PROXIES: comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) of the
+    proxies whose X-Forwarded-For names the real client. Empty (default): the socket's peer
+    address is the client, and forwarded headers are ignored, so nobody can pick their own."""
+    import ipaddress
+
+    raw = os.environ.get("COACH_TRUSTED_PROXIES", "")
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as error:
+            raise ValueError(f"COACH_TRUSTED_PROXIES: {entry!r} is not an address or network") from error
+    return entries
+
+
+# -- limits ----------------------------------------------------------------------------------------
+def rate_per_sender() -> Tuple[int, float]:
+    """COACH_RATE_PER_SENDER (default 30/60): messages one sender may send per that many seconds
+    (a token bucket: a burst of 30, then one every 2 s). `0` switches the limit off."""
+    return _rate("COACH_RATE_PER_SENDER", "30/60")
+
+
+def rate_per_address() -> Tuple[int, float]:
+    """COACH_RATE_PER_ADDRESS (default 300/60): messages one client address may send per that many
+    seconds on REST and socket.io, whatever sender ids it uses. Telegram, Slack and Alexa calls
+    all come from the platform's servers, so only the per-sender limit applies there."""
+    return _rate("COACH_RATE_PER_ADDRESS", "300/60")
+
+
+def rate_limit_backend() -> str:
+    """COACH_RATE_LIMIT_BACKEND: `memory` (default; each Rasa process counts on its own) or
+    `redis` (a window shared by every instance, in COACH_RATE_LIMIT_REDIS_URL)."""
+    backend = os.environ.get("COACH_RATE_LIMIT_BACKEND", "").strip().lower() or "memory"
+    if backend not in ("memory", "redis"):
+        raise ValueError(f"COACH_RATE_LIMIT_BACKEND must be memory or redis, not {backend!r}")
+    return backend
+
+
+def rate_limit_redis_url() -> str:
+    """COACH_RATE_LIMIT_REDIS_URL (default redis://127.0.0.1:6379/0) and COACH_RATE_LIMIT_PREFIX
+    (default psoas_coach:rate) for the shared window."""
+    return os.environ.get("COACH_RATE_LIMIT_REDIS_URL", "").strip() or "redis://127.0.0.1:6379/0"
+
+
+def rate_limit_prefix() -> str:
+    return os.environ.get("COACH_RATE_LIMIT_PREFIX", "").strip() or "psoas_coach:rate"
+
+
+def max_body_bytes() -> int:
+    """COACH_MAX_BODY_BYTES (default 65536): the largest request body any channel reads (REST,
+    Telegram, Slack, Alexa) and the largest socket.io packet. scripts/run.sh also gives Sanic
+    this cap (SANIC_REQUEST_MAX_SIZE), so a bigger upload is refused before it is read."""
+    return int(_positive_float("COACH_MAX_BODY_BYTES", "65536"))
+
+
+# -- logs ------------------------------------------------------------------------------------------
+def log_hash_key() -> str:
+    """COACH_LOG_HASH_KEY: a key for the hashed sender ids in log lines (HMAC-SHA256), so log
+    readers cannot test guesses of a Telegram or phone-style id. Unset: plain SHA-256."""
+    return os.environ.get("COACH_LOG_HASH_KEY", "")
+
+
+def _positive_float(name: str, default: str) -> float:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from error
+    if value <= 0:
+        raise ValueError(f"{name} must be above 0, not {raw!r}")
+    return value
+
+
+def _rate(name: str, default: str) -> Tuple[int, float]:
+    raw = os.environ.get(name, "").strip() or default
+    if raw == "0":
+        return 0, 1.0
+    count, sep, period = raw.partition("/")
+    try:
+        parsed = (int(count), float(period))
+    except ValueError:
+        parsed = (0, 0.0)
+    if not sep or parsed[0] <= 0 or parsed[1] <= 0:
+        raise ValueError(f"{name} must look like 30/60 (messages per seconds) or 0 for no limit, not {raw!r}")
+    return parsed

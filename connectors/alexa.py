@@ -27,12 +27,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from coach.logs import failure, sender_tag
 from connectors.alexa_verify import CertificateCache, RequestVerifier, VerificationFailed, check_application, load_roots
+from connectors.guard import guard
 from connectors.render import BotMessage
 from connectors.render.alexa import Spoken, render
 from connectors.render.speech import normalised
 from connectors.rest import WholeMessageCollector
-from connectors.socketio import problem_with
+from connectors.socketio import cap_request_size, problem_with
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,8 @@ ANSWER_DEADLINE_SECONDS = 6.5  # Alexa gives up after about 8 s; leave room for 
 VERIFY_OFF_VALUES = {"off", "false", "no", "0"}
 SESSION_ENDING_OUTCOMES = {"EMERGENCY", "URGENT", "CRISIS", "REFER", "DEFER"}  # coach/safety/triage.py ENDS_SESSION
 
-# Spoken only when the coach could not answer in time or failed; never safety wording.
+# Spoken only when the coach could not answer in time or failed, and what was said holds no
+# emergency, urgent or crisis flag: then its fixed wording is spoken instead (coach/fallback.py).
 TOO_SLOW = "Sorry, that took me too long. Please say that again."
 FAILED = "Sorry, something went wrong on my side. Please say that again."
 NOTHING_SAID = "Sorry, I have no answer to that. Could you say it another way?"
@@ -110,6 +113,9 @@ class AlexaInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("coach_alexa", __name__)
+        if self.skill_id:
+            guard()  # built now, at start: the fallback must not need anything later
+        cap_request_size(bp)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -159,15 +165,24 @@ class AlexaInput(InputChannel):
             return 400, {"error": f"Unsupported request type: {str(kind)[:60]}."}
         session = body.get("session") or {}
         state = dict(session.get("attributes") or {}) if isinstance(session.get("attributes"), dict) else {}
+        intent = request.get("intent") if kind == "IntentRequest" and isinstance(request.get("intent"), dict) else {}
+        said = slot_text(intent)
+        if said is not None:
+            refused = await guard().admit(sender)
+            if refused is not None:
+                return 200, reply_for(render([BotMessage(text=refused.text)]), state, closing=False)
         turn = asyncio.ensure_future(self._converse(kind, request, state, sender, on_new_message))
         turn.add_done_callback(_log_failure)
         try:
             return 200, await asyncio.wait_for(asyncio.shield(turn), self.deadline)
         except asyncio.TimeoutError:
-            logger.warning("Alexa turn for %s took longer than %.1f s; the user is asked again.", sender, self.deadline)
-            return 200, reply_for(render([BotMessage(text=TOO_SLOW)]), state, closing=False)
+            logger.warning(
+                "Alexa turn for %s took longer than %.1f s; the user is asked again.", sender_tag(sender), self.deadline
+            )
+            message = safety_fallback(said, "timeout") or BotMessage(text=TOO_SLOW)
         except Exception:  # logged by _log_failure, in time or late
-            return 200, reply_for(render([BotMessage(text=FAILED)]), state, closing=False)
+            message = safety_fallback(said, "error") or BotMessage(text=FAILED)
+        return 200, reply_for(render([message]), state, closing=False)
 
     async def _converse(
         self,
@@ -203,7 +218,7 @@ class AlexaInput(InputChannel):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             messages += [BotMessage.from_rasa(m) for m in collector.messages]
         if not messages and not closing:  # the coach said nothing: never leave an open microphone in silence
-            messages = [BotMessage(text=NOTHING_SAID)]
+            messages = [safety_fallback(texts[-1] if texts else None, "silence") or BotMessage(text=NOTHING_SAID)]
         state = track(state, messages)
         spoken = render(messages, closing=closing, in_session=state.get("activity") == "session")
         return reply_for(spoken, state, closing=closing)
@@ -219,7 +234,16 @@ class AlexaInput(InputChannel):
 def _log_failure(turn: asyncio.Future[Any]) -> None:
     """A failed turn is logged, also one that outlived the deadline and finished in the background."""
     if not turn.cancelled() and turn.exception() is not None:
-        logger.error("Alexa turn failed", exc_info=turn.exception())
+        logger.error("Alexa turn failed: %s", failure(turn.exception()))
+
+
+def safety_fallback(said: Optional[str], reason: str) -> Optional[BotMessage]:
+    """The fixed emergency, urgent or crisis wording for what was said, when the coach could not
+    answer it; None when it holds no such flag (the channel's own apology is spoken then)."""
+    if not said:
+        return None
+    reply = guard().fallback.reply(said, reason)
+    return BotMessage(text=reply.text, custom=reply.custom) if reply.is_safety else None
 
 
 # -- helpers (pure, unit-tested) ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from coach.store import create_db_engine
 from coach.store.channels import ButtonPayloads, SeenEvents
+from coach.store.privacy import ExportFile, PrivacyStore
 
 
 class ChannelStore:
@@ -49,3 +50,7 @@ class ChannelStore:
         from coach.store.progress import HistoryStore
 
         return await asyncio.to_thread(lambda: HistoryStore(self._open()).chart(token))
+
+    async def export_file(self, token: str) -> Optional[ExportFile]:
+        """A file of "export my data" behind its link token, while the link works."""
+        return await asyncio.to_thread(lambda: PrivacyStore(self._open()).download(token))

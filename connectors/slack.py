@@ -38,11 +38,14 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from coach.channel_settings import SLACK_DEFAULT_API_URL, slack_problems
+from coach.logs import failure, sender_tag
 from connectors import wording
 from connectors.channel_store import ChannelStore
+from connectors.guard import guard
 from connectors.render import BotMessage, stored_payload_key
 from connectors.render.slack import answered, payloads_needing_keys, render
-from connectors.socketio import problem_with
+from connectors.render.telegram import export_tokens
+from connectors.socketio import cap_request_size, problem_with
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +80,10 @@ class CoachSlackOutput(SlackBot):
         self.store = store
         self.route = route
         self.slack_channel, self.thread_id, self.proxy = route.channel, route.thread_ts, None
+        self.sent = 0  # bot messages handed to this output (connectors/guard.py: silence)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.sent += 1
         bot_message = BotMessage.from_rasa(message)
         rendered = render(bot_message, await self.store.keys_for(payloads_needing_keys(bot_message)))
         if not rendered:
@@ -91,10 +96,26 @@ class CoachSlackOutput(SlackBot):
                 await self.client.chat_postMessage(channel=channel, thread_ts=self.route.thread_ts, **arguments)
             except SlackApiError as error:  # one message failed: log it and send the rest
                 logger.error("Slack chat.postMessage failed in %s: %s", channel, error.response.get("error"))
+        await self._upload_export(bot_message, channel)
         route = self.route
         if route.origin_channel and not route.pointer_sent:
             route.pointer_sent = True
             await self._tell_in_channel(wording.SENT_PRIVATELY_SLACK)
+
+    async def _upload_export(self, bot_message: BotMessage, channel: str) -> None:
+        """ "Export my data": Slack takes files, so the JSON and the PDF are uploaded into the DM
+        (needs the files:write scope; without it the links in the text still work)."""
+        uploads = []
+        for token, filename in export_tokens(bot_message):
+            found = await self.store.export_file(token)
+            if found is not None:
+                uploads.append({"filename": filename, "content": found.content, "title": filename})
+        if not uploads:
+            return
+        try:
+            await self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=self.route.thread_ts)
+        except SlackApiError as error:
+            logger.error("Slack file upload failed in %s: %s", channel, error.response.get("error"))
 
     async def _destination(self, recipient_id: str) -> Optional[str]:
         """The DM to post in, opening it with the person when the message came from elsewhere."""
@@ -109,7 +130,7 @@ class CoachSlackOutput(SlackBot):
             route.channel = opened["channel"]["id"]
             return route.channel
         except (SlackApiError, KeyError, TypeError) as error:
-            logger.warning("Slack could not open a DM with %s: %s", user, error)
+            logger.warning("Slack could not open a DM with %s: %s", sender_tag(user), type(error).__name__)
             route.unreachable = True
             if route.origin_channel and not route.pointer_sent:
                 route.pointer_sent = True
@@ -186,6 +207,8 @@ class CoachSlackInput(SlackInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("coach_slack", __name__)
+        guard()  # built now, at start: the fallback must not need anything later
+        cap_request_size(bp)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -296,14 +319,24 @@ class CoachSlackInput(SlackInput):
         if problem:
             await out.send_response(route.user_id or "", {"text": problem, "custom": {"type": "input_error"}})
             return
-        await on_new_message(
-            UserMessage(
-                text,
-                out,
-                route.user_id,
-                input_channel=self.name(),
-                metadata={"slack": {"from_channel": bool(route.origin_channel)}},
-            )
+        sender = route.user_id or ""
+        refused = await guard().admit(sender)
+        if refused is not None:
+            await out.send_response(sender, refused.as_message())
+            return
+        message = UserMessage(
+            text,
+            out,
+            route.user_id,
+            input_channel=self.name(),
+            metadata={"slack": {"from_channel": bool(route.origin_channel)}},
+        )
+        await guard().turn(
+            sender,
+            text,
+            lambda: on_new_message(message),
+            lambda: out.sent,
+            lambda reply: out.send_response(sender, reply.as_message()),
         )
 
     def _output(self, route: SlackRoute) -> CoachSlackOutput:
@@ -315,8 +348,8 @@ class CoachSlackInput(SlackInput):
         async def guarded() -> None:
             try:
                 await turn
-            except Exception:
-                logger.exception("Slack turn failed")
+            except Exception as error:
+                logger.error("Slack turn failed: %s", failure(error))
 
         task = asyncio.create_task(guarded())
         self._tasks.add(task)

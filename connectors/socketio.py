@@ -13,6 +13,14 @@ Why not Rasa's stock `socketio` channel:
   Origin check entirely: any website could open a socket in a visitor's browser. Ours accepts
   our own page plus the sites in COACH_ALLOWED_ORIGINS (coach/settings.py), the same list
   scripts/run.sh gives Sanic's CORS.
+
+Around the coach (connectors/guard.py): every message is answered within the reply deadline
+(the fallback when the coach fails, hangs or says nothing), senders and client addresses are
+rate-limited, and a socket.io packet is at most COACH_MAX_BODY_BYTES. With COACH_SENDER_SECRET
+set, the handshake needs `auth: {"token": <sender token>}` (coach/identity.py), the
+conversation is the token's subject whatever `session_id` a message names, and a message may
+carry a fresh `token` (which must be for the same subject); an expired one is answered with
+`sign_in_needed` and nothing reaches the coach.
 """
 
 from __future__ import annotations
@@ -34,8 +42,9 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 import rasa_fixes  # noqa: F401  (applied wherever our channels load)
-from coach import settings
+from coach import identity, settings
 from connectors.channel_store import ChannelStore
+from connectors.guard import guard
 from connectors.origins import OriginCheckedServer
 from connectors.web_assets import WebAssets
 
@@ -66,8 +75,10 @@ class CoachSocketIOOutput(OutputChannel):
     def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
         self.sio = sio
         self.bot_message_evt = bot_message_evt
+        self.sent = 0  # bot messages sent through this output (connectors/guard.py: silence)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.sent += 1
         buttons = message.get("quick_replies") or message.get("buttons") or []
         event: Dict[str, Any] = {"text": message.get("text") or None}
         if buttons:
@@ -120,8 +131,16 @@ class CoachSocketIOInput(InputChannel):
         return CoachSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = OriginCheckedServer(settings.allowed_origins(), async_mode="sanic", **socket_manager())
+        channel_guard = guard()  # built now, at start: the fallback must not need anything later
+        sio = OriginCheckedServer(
+            settings.allowed_origins(),
+            async_mode="sanic",
+            max_http_buffer_size=settings.max_body_bytes(),
+            **socket_manager(),
+        )
         bp = SocketBlueprint(sio, self.socketio_path, "coach_web", __name__)
+        cap_request_size(bp)
+        warn_if_open(self.name())
         self.sio = sio
         assets = WebAssets(web_config(self.socketio_path))
         charts = ChannelStore()
@@ -160,15 +179,49 @@ class CoachSocketIOInput(InputChannel):
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict, auth: Optional[Dict]) -> bool:
-            if not self.jwt_key:
-                return True
-            token = (auth or {}).get("token")
-            return bool(token and decode_bearer_token(token, self.jwt_key, self.jwt_method))
+            request = environ.get("sanic.request")
+            peer = getattr(request, "ip", None) if request is not None else None
+            address = channel_guard.client_address(peer, environ.get("HTTP_X_FORWARDED_FOR"))
+            session: Dict[str, Any] = {"address": address}
+            secret = settings.sender_secret()
+            if secret:
+                token = identity.verify((auth or {}).get("token") if isinstance(auth, dict) else None, secret)
+                if token is None or token.expired:
+                    return False
+                session["token"] = token
+            elif self.jwt_key:
+                token_value = (auth or {}).get("token") if isinstance(auth, dict) else None
+                if not (token_value and decode_bearer_token(token_value, self.jwt_key, self.jwt_method)):
+                    return False
+            await sio.save_session(sid, session)
+            return True
+
+        async def vouched_sender(sid: str, data: Dict) -> Optional[str]:
+            """The sender this socket may speak for: the token's subject when the deployment
+            vouches for senders (a fresh token in the message replaces the stored one, for the
+            same subject only), else the message's session id."""
+            session = await sio.get_session(sid)
+            token = session.get("token")
+            if not settings.sender_secret():
+                return data.get("session_id") if self.session_persistence else sid
+            if "token" in data:
+                fresh = identity.verify(data.get("token"), settings.sender_secret())
+                if fresh is None or token is None or fresh.subject != token.subject:
+                    return None
+                token = session["token"] = fresh
+            if token is None or token.expired:
+                return None
+            return token.subject
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Optional[Dict]) -> None:
-            data = data or {}
-            session_id = data.get("session_id") or uuid.uuid4().hex
+            data = data if isinstance(data, dict) else {}
+            session_id = data.get("session_id") if identity.valid_sender(data.get("session_id")) else uuid.uuid4().hex
+            if settings.sender_secret():
+                session_id = await vouched_sender(sid, data)
+                if session_id is None:
+                    await sio.emit(self.bot_message_evt, sign_in_needed(), room=sid)
+                    return
             if self.session_persistence:
                 entered = sio.enter_room(sid, session_id)
                 if inspect.isawaitable(entered):
@@ -178,10 +231,23 @@ class CoachSocketIOInput(InputChannel):
         @sio.on(self.user_message_evt)
         async def handle_message(sid: str, data: Dict) -> None:
             data = data if isinstance(data, dict) else {}
-            sender_id = data.get("session_id") if self.session_persistence else sid
+            sender_id = await vouched_sender(sid, data)
+            if settings.sender_secret() and sender_id is None:
+                await sio.emit(self.bot_message_evt, sign_in_needed(), room=sid)
+                return
             if not sender_id:
                 await sio.emit(
                     self.bot_message_evt, {"text": "Please reconnect: this chat has no session yet."}, room=sid
+                )
+                return
+            if not identity.valid_sender(sender_id):
+                await sio.emit(
+                    self.bot_message_evt,
+                    {
+                        "text": "Please reload the page: this chat's id is not one I can use.",
+                        "custom": {"type": "input_error"},
+                    },
+                    room=sid,
                 )
                 return
             text = data.get("message")
@@ -189,11 +255,28 @@ class CoachSocketIOInput(InputChannel):
             if problem:
                 await sio.emit(self.bot_message_evt, {"text": problem, "custom": {"type": "input_error"}}, room=sid)
                 return
+            session = await sio.get_session(sid)
+            refused = await channel_guard.admit(sender_id, session.get("address"))
+            if refused is not None:
+                await sio.emit(self.bot_message_evt, refused.as_message(), room=sid)
+                return
             metadata = data.get("metadata") or {}
             if isinstance(metadata, str):
-                metadata = json.loads(metadata or "{}")
+                try:
+                    metadata = json.loads(metadata or "{}")
+                except ValueError:
+                    metadata = {}
+            if not isinstance(metadata, dict):
+                metadata = {}
             out = CoachSocketIOOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(text, out, sender_id, input_channel=self.name(), metadata=metadata))
+            room = sender_id if self.session_persistence else sid
+            await channel_guard.turn(
+                sender_id,
+                text,
+                lambda: on_new_message(UserMessage(text, out, sender_id, input_channel=self.name(), metadata=metadata)),
+                lambda: out.sent,
+                lambda reply: out.send_response(room, reply.as_message()),
+            )
 
         return bp
 
@@ -210,6 +293,35 @@ def socket_manager() -> Dict[str, Any]:
 
     channel = os.environ.get("COACH_SOCKETIO_REDIS_CHANNEL", "psoas-coach")
     return {"client_manager": AsyncRedisManager(url, channel=channel)}
+
+
+def sign_in_needed() -> Dict[str, Any]:
+    return {"text": guard().words("sign_in_needed"), "custom": {"type": "sign_in_needed"}}
+
+
+_warned_open = False
+
+
+def warn_if_open(channel: str) -> None:
+    """Says once per process, at start, that sender ids are whatever callers name."""
+    global _warned_open
+    if settings.sender_secret() or _warned_open:
+        return
+    _warned_open = True
+    logger.warning(
+        "Sender ids on REST and socket.io are NOT verified (COACH_SENDER_SECRET is unset): anyone who can "
+        "reach this server can talk as any sender and read that person's answers. That is the embedded "
+        "default for one machine on loopback; set COACH_SENDER_SECRET before others can reach it (docs/security.md)."
+    )
+
+
+def cap_request_size(bp: Blueprint) -> None:
+    """No request body larger than COACH_MAX_BODY_BYTES is read, on any route of the server:
+    Sanic answers 413 before the handler runs (it reads the cap for each new connection)."""
+
+    @bp.listener("before_server_start")
+    async def cap(app: Any, _loop: Any) -> None:
+        app.config.REQUEST_MAX_SIZE = min(int(app.config.REQUEST_MAX_SIZE), settings.max_body_bytes())
 
 
 def problem_with(text: Any) -> Optional[str]:

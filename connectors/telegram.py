@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import io
 import json
 import logging
 import re
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from aiogram.bot.api import TelegramAPIServer
+from aiogram.types import InputFile
 from aiogram.utils.exceptions import NetworkError, RetryAfter, TelegramAPIError, Unauthorized
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
@@ -41,11 +43,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from coach.channel_settings import TELEGRAM_DEFAULT_API_URL, telegram_problems
+from coach.logs import failure, sender_tag
 from connectors import wording
 from connectors.channel_store import ChannelStore
+from connectors.guard import guard
 from connectors.render import BotMessage, stored_payload_key
-from connectors.render.telegram import ApiCall, answered, payloads_needing_keys, render
-from connectors.socketio import problem_with
+from connectors.render.telegram import ApiCall, answered, document, export_tokens, payloads_needing_keys, render
+from connectors.socketio import cap_request_size, problem_with
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +91,19 @@ class TelegramBot(TelegramOutput):
 
     async def call(self, call: ApiCall) -> Any:
         data = {k: _form_value(v) for k, v in call.params.items() if v is not None}
+
+        def files() -> Optional[Dict[str, InputFile]]:  # a fresh stream for each attempt
+            if not call.files:
+                return None
+            return {name: InputFile(io.BytesIO(content), filename=n) for name, (n, content) in call.files.items()}
+
         try:
-            return await self.request(call.method, data)
+            return await self.request(call.method, data, files())
         except RetryAfter as limited:  # 429: wait as told (briefly) and try once more
             await asyncio.sleep(min(limited.timeout, MAX_RETRY_AFTER_SECONDS))
         except NetworkError:  # unreachable, or a proxy's error page instead of the API: once more
             await asyncio.sleep(NETWORK_RETRY_SECONDS)
-        return await self.request(call.method, data)
+        return await self.request(call.method, data, files())
 
 
 class CoachTelegramOutput(OutputChannel):
@@ -111,8 +121,10 @@ class CoachTelegramOutput(OutputChannel):
         self.store = store
         self.route = route
         self.bot_name = bot_name
+        self.sent = 0  # bot messages handed to this output (connectors/guard.py: silence)
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.sent += 1
         route = self.route
         if route is not None and route.unreachable:
             return
@@ -121,6 +133,10 @@ class CoachTelegramOutput(OutputChannel):
         target = route.user_id if route is not None else recipient_id
         for call in render(bot_message, target, keys):
             if not await self._send(call):
+                return
+        for token, filename in export_tokens(bot_message):  # "export my data": the files themselves
+            found = await self.store.export_file(token)
+            if found is not None and not await self._send(document(target, filename, found.content)):
                 return
         if route is not None and route.from_group and not route.pointer_sent:
             route.pointer_sent = True
@@ -137,7 +153,7 @@ class CoachTelegramOutput(OutputChannel):
                 route.unreachable = True
                 await self._post_in_group(route, wording.OPEN_PRIVATE_CHAT_TELEGRAM.format(bot=self.bot_name))
             else:
-                logger.warning("Telegram refused a message to %s: %s", call.params.get("chat_id"), refused)
+                logger.warning("Telegram refused a message to %s: %s", sender_tag(call.params.get("chat_id")), refused)
             return False
         except TelegramAPIError as error:  # one message failed (bad request, network): send the rest
             logger.error("Telegram %s failed: %s", call.method, error)
@@ -150,7 +166,7 @@ class CoachTelegramOutput(OutputChannel):
         try:
             await self.bot.call(ApiCall("sendMessage", params))
         except TelegramAPIError as error:
-            logger.error("Telegram group pointer failed in %s: %s", route.chat_id, error)
+            logger.error("Telegram group pointer failed in %s: %s", sender_tag(route.chat_id), error)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -211,6 +227,8 @@ class CoachTelegramInput(TelegramInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("coach_telegram", __name__)
+        guard()  # built now, at start: the fallback must not need anything later
+        cap_request_size(bp)
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -230,8 +248,8 @@ class CoachTelegramInput(TelegramInput):
                 return response.json({"status": "already handled"})
             try:
                 await self.handle(update, on_new_message)
-            except Exception:  # a 500 would make Telegram redeliver the same update for hours
-                logger.exception("Telegram update %s failed", update.get("update_id"))
+            except Exception as error:  # a 500 would make Telegram redeliver the same update for hours
+                logger.error("Telegram update %s failed: %s", update.get("update_id"), failure(error))
             return response.json({"status": "ok"})
 
         return bp
@@ -302,14 +320,20 @@ class CoachTelegramInput(TelegramInput):
         if problem:
             await out.send_response(str(route.user_id), {"text": problem, "custom": {"type": "input_error"}})
             return
-        await on_new_message(
-            UserMessage(
-                text,
-                out,
-                str(route.user_id),
-                input_channel=self.name(),
-                metadata={"telegram": {"chat_type": route.chat_type}},
-            )
+        sender = str(route.user_id)
+        refused = await guard().admit(sender)
+        if refused is not None:
+            await out.send_response(sender, refused.as_message())
+            return
+        message = UserMessage(
+            text, out, sender, input_channel=self.name(), metadata={"telegram": {"chat_type": route.chat_type}}
+        )
+        await guard().turn(
+            sender,
+            text,
+            lambda: on_new_message(message),
+            lambda: out.sent,
+            lambda reply: out.send_response(sender, reply.as_message()),
         )
 
     def _addressed_to_bot(self, message: Dict[str, Any], text: Any) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -30,6 +31,8 @@ from typing import Callable, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit
 
 import requests
+
+from coach.settings import is_loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -259,6 +262,10 @@ class Layout:
             **self.env,
             "PYTHONPATH": str(ROOT),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.env['COACH_ACTIONS_LB_PORT']}/webhook",
+            # Every server behind HAProxy stays on loopback (docs/security.md); the Rasa servers
+            # prove themselves to the action servers with one secret for the layout.
+            "COACH_BIND_ADDRESS": "127.0.0.1",
+            "COACH_ACTION_SECRET": self.env.get("COACH_ACTION_SECRET") or secrets.token_urlsafe(32),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -271,7 +278,7 @@ class Layout:
             port = int(self.env["COACH_ACTIONS_PORT_BASE"]) + i
             self._add(
                 f"actions-{i + 1}",
-                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+                [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(port)],
                 f"http://127.0.0.1:{port}/health",
                 base,
             )
@@ -464,6 +471,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     if not env.get("COACH_ANALYTICS_KEY"):
         print("Note: COACH_ANALYTICS_KEY is not set; analytics hash senders with the development key.")
+    exposed = not is_loopback(env.get("COACH_PUBLIC_BIND", "127.0.0.1"))
+    if exposed and not env.get("COACH_SENDER_SECRET"):
+        print(
+            f"COACH_PUBLIC_BIND={env['COACH_PUBLIC_BIND']} would let anyone on the network talk as any sender: "
+            "set COACH_SENDER_SECRET too (docs/security.md)."
+        )
+        return 1
+    if not env.get("COACH_SENDER_SECRET"):
+        print(
+            "Note: COACH_SENDER_SECRET is not set; sender ids are not verified (fine only while nobody else can reach it)."
+        )
     if args.check:
         print("PostgreSQL, Redis, RabbitMQ, HAProxy and the model are all there.")
         return 0

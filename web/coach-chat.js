@@ -37,6 +37,8 @@
     stopped: "Stopped",
     voice: "Voice cues",
     image: "Image from the coach",
+    downloads: "Your data",
+    downloadNames: { "application/json": "Download the full data (JSON)", "application/pdf": "Download the summary (PDF)" },
     phases: {
       get_ready: "Get ready", hold: "Hold", halfway: "Halfway", rest: "Rest",
       switch_sides: "Switch sides", done: "Done"
@@ -287,6 +289,16 @@
 
     // ---- Connection --------------------------------------------------------------------
     var socket = null;
+
+    function currentToken() {
+      return typeof options.token === "function" ? options.token() : options.token;
+    }
+
+    function outgoing(message) {
+      var data = { message: message, session_id: sessionId };
+      if (options.token) data.token = currentToken();
+      return data;
+    }
     var wantsGreeting = false;
 
     function setStatus(state, label) {
@@ -305,6 +317,10 @@
       setStatus("connecting", LABELS.connecting);
       var path = config.socketio_path || "/socket.io";
       var opts = { path: path, transports: ["websocket", "polling"] };
+      // Where the deployment vouches for its users (docs/security.md), the host page gives a
+      // sender token (a string, or a function returning a fresh one): sent at every (re)connect
+      // and with every message.
+      if (options.token) opts.auth = function (cb) { cb({ token: currentToken() }); };
       socket = server ? io(server, opts) : io(opts);
       socket.on("connect", function () {
         setStatus("connected", LABELS.connected);
@@ -338,7 +354,7 @@
     function maybeGreet() {
       if (!wantsGreeting || !connected() || load(keys.greeted) || transcript.length) return;
       save(keys.greeted, "1");
-      socket.emit("user_uttered", { message: "/greet", session_id: sessionId });
+      socket.emit("user_uttered", outgoing("/greet"));
     }
 
     // ---- Sending -----------------------------------------------------------------------
@@ -352,7 +368,7 @@
         item.appendChild(el("p", "pc-msg-note", LABELS.notSent));
         return false;
       }
-      socket.emit("user_uttered", { message: message, session_id: sessionId });
+      socket.emit("user_uttered", outgoing(message));
       remember({ who: "user", text: shownText, at: Date.now() });
       disableOldReplies();
       return true;
@@ -461,6 +477,10 @@
       }
       if (type === "recommendation") item.appendChild(recommendationCard(custom));
       if (type === "exercise") exerciseCard(custom, item);
+      if (type === "export") {
+        var links = downloadLinks(custom);
+        if (links) item.appendChild(links);
+      }
       if (type === "input_error") item.classList.add("pc-msg-error");
       if (type === "screening_question") item.classList.add("pc-msg-question");
       var safety = type === "safety" ? custom : null;
@@ -495,6 +515,30 @@
       img.loading = "lazy";
       figure.appendChild(img);
       return figure;
+    }
+
+    // "Export my data": one download link per file, resolved against the coach's server and
+    // only for http(s) links to its download route.
+    function downloadLinks(c) {
+      var files = (Array.isArray(c.files) ? c.files : []).filter(function (f) { return f && typeof f === "object"; });
+      if (!files.length) return null;
+      var card = el("div", "pc-card pc-downloads");
+      card.appendChild(el("h3", "pc-card-title", LABELS.downloads));
+      var list = el("ul", "pc-card-list");
+      files.forEach(function (f) {
+        var url;
+        try { url = new URL(String(f.url || ""), server || window.location.href); } catch (e) { return; }
+        if (!/^https?:$/.test(url.protocol) || url.pathname.indexOf("/webhooks/downloads/") !== 0) return;
+        var item = el("li");
+        var link = el("a", "pc-download", LABELS.downloadNames[f.media_type] || String(f.name || url.pathname));
+        link.href = url.href;
+        link.setAttribute("download", String(f.name || ""));
+        link.rel = "noopener";
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      card.appendChild(list);
+      return card;
     }
 
     function recommendationCard(c) {

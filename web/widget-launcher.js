@@ -120,8 +120,14 @@
 
     var unread = 0;
     var isOpen = false;
+    // data-token: the visitor's sender token, where the coach's server requires one (docs/security.md).
+    var token = script && script.getAttribute("data-token");
     var chat = ns.mount(body, {
       server: server,
+      token: token || function () {
+        var given = window.PsoasCoachToken; // read at each use: the host page may set it later
+        return typeof given === "function" ? given() : given || undefined;
+      },
       autoConnect: false,
       onBotMessage: function () {
         if (isOpen) return;

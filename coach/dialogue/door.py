@@ -25,6 +25,7 @@ from coach.dialogue.context import TurnContext
 from coach.dialogue.model import Turn, TurnResult
 from coach.dialogue.state import Goal
 from coach.kb.schema import Outcome
+from coach.privacy import dialogue as privacy
 from coach.safety.findings import Finding
 from coach.safety.triage import Decision
 from coach.time_phrases import minutes_in
@@ -40,6 +41,7 @@ DIGRESSIONS = {
     "greet", "ask_capabilities", "bot_challenge", "ask_disclaimer", "ask_exercise_info", "inform_country",
     "faq_what_is_psoas", "faq_why_tight_from_sitting", "faq_hold_time", "faq_frequency", "faq_glute_squeeze",
     "faq_before_or_after_exercise", "faq_back_pain", "faq_pain_rule", "time_left",
+    *privacy.INTENTS,
 }  # fmt: skip
 # Requests worth coming back to after a question: kept as the goal.
 GOALS = {
@@ -106,6 +108,12 @@ DISPATCH: Dict[str, Handler] = {
     # Progress and reminders (coach/dialogue/progress.py, coach/dialogue/reminders.py).
     "ask_progress": progress_talk.how_am_i_doing,
     **reminder_talk.HANDLERS,
+    # the user's data (coach/privacy/dialogue.py)
+    "consent_give": privacy.give,
+    "consent_refuse": privacy.refuse,
+    "ask_my_data": privacy.my_data,
+    "export_data": privacy.export_data,
+    "forget_me": privacy.forget_me,
 }
 
 
@@ -114,7 +122,8 @@ class Conversation:
         self.coach = coach
 
     def handle(self, turn: Turn) -> TurnResult:
-        c = self.coach
+        # A user who has not said the coach may remember them works on the conversation only.
+        c = privacy.view_for(self.coach, turn)
         state = c.conversations.get(turn.sender)
         ctx = TurnContext(c, turn, state, TurnResult(), Decision())
         if turn.is_timer:
@@ -122,7 +131,7 @@ class Conversation:
                 reminder_talk.on_due(ctx)
             else:
                 sessions.on_timer(ctx)
-            return ctx.result
+            return self._finish(ctx, save=False)
         self._note_time(ctx)
         running = sessions.current(ctx)
         if self._fresh_button(ctx):
@@ -131,16 +140,28 @@ class Conversation:
             pressed = questions.button_answer(turn)
             assert pressed is not None
             ctx.decision = c.standing(turn.sender, today=turn.today)
+            privacy.before(ctx)
             self._apply(ctx, pressed[0], pressed[1])
-            c.conversations.save(turn.sender, ctx.state)
-            return ctx.result
+            privacy.after(ctx, running=sessions.current(ctx) is not None)
+            return self._finish(ctx)
         ctx.decision = c.observe(turn.sender, turn.findings, in_session=running is not None, today=turn.today)
+        privacy.before(ctx)
         self._their_alert(ctx)
-        if ctx.decision.stops_coaching:
+        if ctx.decision.stops_coaching and not privacy.answers_anyway(ctx):
             self._stop(ctx, running)
         elif not self._answers_question(ctx):
             self._new_request(ctx, running)
-        c.conversations.save(turn.sender, ctx.state)
+        privacy.after(ctx, running=sessions.current(ctx) is not None)
+        return self._finish(ctx)
+
+    @staticmethod
+    def _finish(ctx: TurnContext, save: bool = True) -> TurnResult:
+        """Keeps the conversation's working memory (never after "forget me") and hands the
+        conversation-only memory back to the adapter. ctx.coach may have changed stores this turn
+        (consent given or withdrawn)."""
+        if save and not ctx.result.forget:
+            ctx.coach.conversations.save(ctx.sender, ctx.state)
+        ctx.result.memory = privacy.memory_out(ctx.coach)
         return ctx.result
 
     # -- 1. a decision that stops coaching ---------------------------------------------------------
@@ -298,6 +319,13 @@ class Conversation:
             return
         if kind is questions.Kind.UPDATE:
             self._apply_update(ctx, question_id, answer)
+            return
+        if kind is questions.Kind.STILL:
+            # "Last time you said you can't kneel. Still true?": a no forgets it, as an update does.
+            self._apply_update(ctx, question_id, "no" if answer == "yes" else "yes")
+            return
+        if kind is questions.Kind.CONFIRM:
+            privacy.confirmed(ctx, answer)
             return
         c.apply_answer(ctx.sender, question_id, answer)
         decision = c.standing(ctx.sender)

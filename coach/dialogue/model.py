@@ -33,6 +33,9 @@ class Turn:
     timer: Optional[Timer] = None
     today: Optional[date] = None
     channel: str = ""  # the input channel's name (web, telegram, slack, rest, alexa): reminders go back there
+    # The conversation-only memory of a user who has not said the coach may remember them
+    # (coach/privacy/scratch.py), as the adapter last got it back in TurnResult.memory.
+    memory: Optional[Dict[str, Any]] = None
 
     def entity(self, name: str) -> Optional[Any]:
         values = self.entities.get(name) or []
@@ -72,6 +75,11 @@ class TurnResult:
     start_timers: List[TimerRequest] = field(default_factory=list)
     cancel_timers: List[str] = field(default_factory=list)
     restart: bool = False  # forget this conversation's history (the safety profile stays)
+    # The conversation-only memory to keep with the conversation (None: nothing to keep).
+    memory: Optional[Dict[str, Any]] = None
+    # "Forget me" confirmed: everything about the user was deleted; the adapter must not save
+    # this turn, and Rasa's tracker store deletes the conversation instead (connectors/tracker_store.py).
+    forget: bool = False
 
     def say(self, text: Optional[str] = None, buttons=(), custom: Optional[Dict[str, Any]] = None) -> Reply:
         reply = Reply(text=text or None, buttons=list(buttons), custom=custom)

@@ -6,7 +6,9 @@ A question id says what is asked:
 - `condition:<id>` without one: whether it is stable and cleared for exercise;
 - `flag:<rule id>`: whether a red-flag symptom from the past is happening now;
 - `red_flag_check`: the checklist asked when only the learned classifier suspects a red flag;
-- `update:<kind>:<id>`: whether a limitation the user says has gone should be forgotten.
+- `update:<kind>:<id>`: whether a limitation the user says has gone should be forgotten;
+- `still:<kind>:<id>`: back after a while, whether a remembered limitation still holds;
+- `confirm:forget`: "forget me" asked once before everything is deleted (coach/privacy/).
 
 Buttons carry the question id and the token of this asking, so a button pressed under an
 older question is recognised as stale. Typed replies are read in the forms people use: yes,
@@ -40,6 +42,8 @@ class Kind(str, Enum):
     CURRENT = "current"
     CHECKLIST = "checklist"
     UPDATE = "update"
+    STILL = "still"
+    CONFIRM = "confirm"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,18 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
         return Spec(
             Kind.UPDATE, say("update_question", what=label), options, say("needs_yes_no"), "no", say("option_no")
         )
+    if kind == "still":
+        label = update_label(kb, ident)
+        if label is None:
+            return None
+        options = (("yes", say("option_yes")), ("no", say("option_no")))
+        # Not sure whether a limit still holds: keep working around it.
+        return Spec(
+            Kind.STILL, say("still_question", what=label), options, say("needs_yes_no"), "yes", say("reading_yes")
+        )
+    if question_id == "confirm:forget":
+        options = (("yes", say("option_yes")), ("no", say("option_no")))
+        return Spec(Kind.CONFIRM, say("forget_question"), options, say("needs_yes_no"), "no", say("option_no"))
     return None
 
 
@@ -198,7 +214,7 @@ def interpret(kb: KnowledgeBase, question_id: str, turn: Turn) -> Optional[str]:
     if said is YesNo.UNSURE:
         return UNSURE
     yes = said is YesNo.YES
-    if s.kind is Kind.SCREENING or s.kind is Kind.UPDATE:
+    if s.kind in (Kind.SCREENING, Kind.UPDATE, Kind.STILL, Kind.CONFIRM):
         return "yes" if yes else "no"
     if s.kind is Kind.WHEN:
         return "recent" if yes else "past"  # "Was that in the last 3 months, or longer ago?" "yes"
@@ -255,4 +271,9 @@ def _fact(kb: KnowledgeBase, s: Spec, question_id: str, turn: Turn, text: str) -
             if option.means and any(f.id in option.means and f.about_user_now for f in turn.findings):
                 return checklist_value(option.means)
         return None
+    if s.kind is Kind.STILL:
+        # "my knee is fine now" to "Still true?": the limit has gone.
+        kind, _, ident = question_id.partition(":")[2].partition(":")
+        lifted = [f for f in turn.findings if f.kind == "lifted" and f.id == f"{kind}.{ident}" and f.about_user_now]
+        return "no" if lifted else None
     return None

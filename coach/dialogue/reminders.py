@@ -96,6 +96,11 @@ def set_reminder(ctx: TurnContext) -> None:
     if not ctx.turn.can_push:
         ctx.say(ctx.words("reminder_cannot_push"), custom=payload("cannot_push", ctx))
         return
+    if ctx.coach.memory is not None:
+        # A reminder has to be kept after the conversation, which a user who has not said the
+        # coach may remember them has not allowed: ask for that first, store nothing.
+        ctx.say(ctx.words("reminder_needs_consent"), custom=payload("needs_consent", ctx))
+        return
     wanted = read(_text(ctx))
     prefs = store.prefs(ctx.sender)
     if _problem(ctx, wanted, prefs):

@@ -54,7 +54,7 @@ def current(ctx: TurnContext) -> Optional[SessionState]:
 # -- starting ---------------------------------------------------------------------------------
 def begin(ctx: TurnContext) -> None:
     c = ctx.coach
-    minutes = ctx.state.minutes_available
+    minutes = ctx.state.minutes_available or ctx.profile().minutes_available
     decision = c.standing(ctx.sender)
     state = c.start_session(ctx.sender, decision, minutes=minutes)
     if state is None:
@@ -303,11 +303,15 @@ def swap(ctx: TurnContext, session: Session, relation: str, word: str) -> None:
 
 
 def change_holds(ctx: TurnContext, session: Session, delta: int) -> None:
-    changed = session.change_holds(ctx.coach.catalog, delta, ctx.profile().older_adult)
+    profile = ctx.profile()
+    changed = session.change_holds(ctx.coach.catalog, delta, profile.older_adult)
     word = ctx.words("word_shorter") if delta < 0 else ctx.words("word_longer")
     if changed is None:
         ctx.say(ctx.words("session_no_holds_left"))
     else:
+        # A preferred hold time, remembered for the next session (as ratings adapt it).
+        profile.hold_adjust = max(-10, min(15, profile.hold_adjust + delta))
+        ctx.coach.profiles.save(profile)
         ctx.say(ctx.words("session_holds_changed", word=word, seconds=changed))
 
 

@@ -52,6 +52,10 @@ class ConversationState:
     # Someone else's emergency told in this conversation (a red-flag id): it stays the answer
     # for the rest of the conversation, like the user's own, but never enters their profile.
     their_alert: Optional[str] = None
+    # When the user last wrote (ISO, UTC), and whether "Last time you said ... Still true?" is due
+    # after a long gap (coach/privacy/memory.py).
+    last_seen: Optional[str] = None
+    recheck_due: bool = False
 
     @property
     def question(self) -> Optional[PendingQuestion]:
@@ -79,4 +83,6 @@ class ConversationState:
             screening=Screening(**data["screening"]) if data.get("screening") else None,
             minutes_available=data.get("minutes_available"),
             their_alert=data.get("their_alert"),
+            last_seen=data.get("last_seen"),
+            recheck_due=bool(data.get("recheck_due")),
         )

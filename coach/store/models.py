@@ -113,3 +113,8 @@ class ChannelEvent(Base):
     __tablename__ = "channel_events"
     key = Column(String(160), primary_key=True)
     seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+# The user's data (consents, exports) lives in its own module on the same Base; imported here so
+# every user of Base (create_all, migrations, the forget-me sweep) sees those tables too.
+from coach.store import privacy_models  # noqa: E402, F401

@@ -51,9 +51,22 @@ class ProfileStore:
                 session.scalars(select(SafetyEvent).where(SafetyEvent.user_id == user_id).order_by(SafetyEvent.id))
             )
 
-    def save_screening(self, user_id: str, answers: Dict[str, Optional[bool]], outcome: str) -> None:
+    def save_screening(
+        self, user_id: str, answers: Dict[str, Optional[bool]], outcome: str, taken_at: Optional[datetime] = None
+    ) -> None:
         with self.sessions.begin() as session:
-            session.add(ScreeningRecord(user_id=user_id, answers=answers, outcome=outcome))
+            record = ScreeningRecord(user_id=user_id, answers=answers, outcome=outcome)
+            if taken_at is not None:
+                record.taken_at = taken_at
+            session.add(record)
+
+    def screenings(self, user_id: str) -> List[ScreeningRecord]:
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(ScreeningRecord).where(ScreeningRecord.user_id == user_id).order_by(ScreeningRecord.id)
+                )
+            )
 
     def last_screening(self, user_id: str) -> Optional[ScreeningRecord]:
         with self.sessions() as session:

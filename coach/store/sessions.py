@@ -30,3 +30,8 @@ class SessionStore:
                 row.state = state.to_dict()
                 row.updated_at = datetime.now(timezone.utc)
         self.history.record(user_id, state)
+
+    def updated_at(self, user_id: str) -> Optional[datetime]:
+        with self.sessions() as session:
+            row = session.get(GuidedSession, user_id)
+            return row.updated_at if row else None

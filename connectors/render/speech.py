@@ -14,6 +14,8 @@ from typing import Iterable, List, Tuple
 
 from connectors.render import BotMessage
 
+# Links (an export's download links) are for screens: a listener would hear a token spelt out.
+_LINK = re.compile(r"(?:https?://|/webhooks/)\S+?(?=[.,;:!?]?(?:\s|$))")
 _MARKDOWN = re.compile(r"[*_`#>]+")
 _LIST_NUMBER = re.compile(r"^\s*(\d+)[.)]\s+", re.MULTILINE)
 _UNITS = [
@@ -40,6 +42,7 @@ def spoken_text(text: str) -> str:
     if not text:
         return ""
     text = _without_symbols(unicodedata.normalize("NFKC", text))
+    text = re.sub(r"\s+([.,;:])", r"\1", _LINK.sub("", text))
     text = _MARKDOWN.sub("", text)
     text = _LIST_NUMBER.sub(lambda m: f"{_ordinal(int(m.group(1)))}, ", text)
     for pattern, replacement in _UNITS:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from connectors import wording
 from connectors.render import PAYLOAD_KEY_PREFIX, BotMessage, Button, split_text
@@ -30,6 +30,8 @@ CALLBACK_DATA_LIMIT = 64  # bytes
 class ApiCall:
     method: str
     params: Dict[str, Any]
+    # Files to upload with the call (multipart): field name -> (filename, content).
+    files: Optional[Dict[str, Tuple[str, bytes]]] = None
 
 
 def utf16_length(text: str) -> int:
@@ -120,3 +122,20 @@ def answered(message: Dict[str, Any], data: str) -> ApiCall:
 
 def _escape(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def export_tokens(message: BotMessage) -> List[Tuple[str, str]]:
+    """(token, filename) of each file of an `export` payload, to upload as documents: Telegram
+    takes files, and a link relative to the coach's page would not open there."""
+    if message.kind != "export":
+        return []
+    found = []
+    for f in message.custom.get("files") or []:
+        parts = str(f.get("url") or "").rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-1] == f.get("name"):
+            found.append((parts[-2], parts[-1]))
+    return found
+
+
+def document(chat_id: Any, filename: str, content: bytes) -> ApiCall:
+    return ApiCall("sendDocument", {"chat_id": chat_id}, files={"document": (filename, content)})

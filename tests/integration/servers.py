@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def ensure_model() -> Path:
     return MODEL
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> float:
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 600) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:
@@ -80,6 +81,14 @@ class Servers:
             # Sessions run 50x faster with the real reminder machinery (30 s hold = 0.6 s).
             "COACH_TIME_SCALE": os.environ.get("COACH_TIME_SCALE", "0.02"),
             "COACH_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.host_port}",
+            # As scripts/run.sh does: the Rasa server proves itself to the action server.
+            "COACH_ACTION_SECRET": secrets.token_urlsafe(32),
+            "COACH_BIND_ADDRESS": "127.0.0.1",
+            # The suites send many conversations fast from one address on a busy machine: their own
+            # limits and deadline (tests/integration/test_security.py and test_faults.py set theirs).
+            "COACH_RATE_PER_SENDER": "1000/60",
+            "COACH_RATE_PER_ADDRESS": "0",
+            "COACH_REPLY_DEADLINE_SECONDS": "60",
             **(env or {}),
         }
         self.endpoints = endpoints or self._default_endpoints()
@@ -91,7 +100,9 @@ class Servers:
         path = self.workdir / "endpoints.yml"
         path.write_text(
             "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.workdir / 'tracker.sqlite3'}\n"
+            "  headers:\n    X-Coach-Action-Secret: ${COACH_ACTION_SECRET}\n"
+            "tracker_store:\n  type: connectors.tracker_store.ForgetfulSQLTrackerStore\n"
+            f"  dialect: sqlite\n  db: {self.workdir / 'tracker.sqlite3'}\n"
         )
         return str(path)
 
@@ -115,8 +126,7 @@ class Servers:
 
     def start_actions(self) -> None:
         process = self._spawn(
-            [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
-            "actions.log",
+            [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.actions_port)], "actions.log"
         )
         wait_until_up(f"http://127.0.0.1:{self.actions_port}/health", process, self.workdir / "actions.log")
 
@@ -134,6 +144,8 @@ class Servers:
                 "run",
                 "-m",
                 str(MODEL),
+                "-i",
+                self.env["COACH_BIND_ADDRESS"],
                 "--port",
                 str(self.rasa_port),
                 "--credentials",

@@ -69,7 +69,9 @@ def test_a_whole_guided_session_by_voice(voice):
     user = AlexaUser()
     hello = voice.talk(user, user.launch())
     assert "Psoas Coach" in hello.text and "not a doctor" in hello.text and hello.text.rstrip().endswith(".")
-    assert "How are your hips feeling today?" in hello.reprompt
+    assert "How are your hips feeling today?" in hello.text
+    # The greeting answered, the coach asks whether it may remember the user: the last question.
+    assert "May I remember you? You can say: Yes, remember me, or No, keep nothing." in hello.reprompt
 
     tight = voice.talk(user, user.says("my hips are tight from sitting"))
     assert "Here's what I'd suggest:" in tight.text and "First," in tight.text and "Second," in tight.text

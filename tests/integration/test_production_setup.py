@@ -87,6 +87,8 @@ async def _delete_queue(name: str) -> None:
 def test_conversation_state_lives_in_postgres_and_survives_a_restart(production_servers):
     servers, url = production_servers
     chat = Chat(servers.url, f"prod-{uuid.uuid4().hex[:8]}")
+    chat.say("hi")
+    chat.say("/consent_give")  # the coach's tables hold a profile only for a user who said yes
     chat.say("I can't kneel")
     engine = create_db_engine(url)
     with engine.connect() as conn:
@@ -113,3 +115,29 @@ def test_redis_lock_store_is_used(production_servers):
     before = writes()
     Chat(servers.url, f"lock-{uuid.uuid4().hex[:8]}").say("hi")
     assert writes() > before, "handling a message takes and releases a lock in Redis"
+
+
+def test_forget_me_deletes_the_user_from_postgres_tables_and_the_tracker(production_servers):
+    servers, url = production_servers
+    chat = Chat(servers.url, f"prod-{uuid.uuid4().hex[:8]}")
+    chat.say("hi")
+    chat.say("/consent_give")
+    chat.say("I can't kneel")
+    chat.say("forget me")
+    done = chat.say("yes")
+    assert Chat.payloads(done, "forgotten")[0]["conversation"] is True
+    engine = create_db_engine(url)
+    with engine.connect() as conn:
+        left = {
+            table: conn.execute(
+                text(f'SELECT count(*) FROM "{table}" WHERE {column} = :s'), {"s": chat.sender}
+            ).scalar()
+            for table, column in [
+                ("events", "sender_id"),
+                *(
+                    (t, "user_id")
+                    for t in ("user_profiles", "consents", "conversations", "safety_events", "screenings")
+                ),
+            ]
+        }
+    assert not any(left.values()), left

@@ -26,6 +26,7 @@ from coach.clock import clock_setting
 from coach.progress import SessionRecord
 from coach.store import create_db_engine
 from coach.store import knowledge as kb_store
+from coach.store.privacy import PrivacyStore
 from coach.store.progress import HistoryStore
 from coach.store.reminders import ReminderStore
 from tests.integration.conftest import Chat
@@ -127,6 +128,7 @@ def minute_after(moment: datetime, minutes: int) -> datetime:
 async def test_a_reminder_set_on_the_web_arrives_once_after_a_restart_with_two_schedulers(stack):
     stack.start(schedulers=1)
     session_id = uuid.uuid4().hex
+    PrivacyStore(create_db_engine(stack.url)).grant(session_id, "test")  # reminders are kept for users who said yes
     async with WebUser(stack.servers.url, session_id) as user:
         bad = await says(user, "remind me at 25 o'clock", "invalid")
         assert bad["custom"]["problem"] == "time" and "25 o'clock" in bad["text"]
@@ -180,6 +182,7 @@ def test_rest_cannot_push_and_progress_comes_with_a_served_chart(stack):
             ),
         )
     stack.start(schedulers=0)
+    PrivacyStore(create_db_engine(stack.url)).grant(sender, "test")  # a stored history means they said yes
     chat = Chat(stack.servers.url, sender)
     refused = chat.say("remind me every weekday at 10")
     assert Chat.payloads(refused, "reminder")[0]["event"] == "cannot_push"

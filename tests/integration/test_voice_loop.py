@@ -90,7 +90,9 @@ async def test_a_limitation_is_read_back_and_a_lost_negation_never_sent(servers,
 
     spoken = [s.text for s in voice.spoken]
     assert spoken[:4] == [misheard.said, wrong.said, misheard.said, clear.said]
-    assert spoken[-1] == listener_message(recommendation) and "because you said you can't kneel" in spoken[-1]
+    # The first answer of the conversation, then the question whether the coach may remember the user.
+    assert spoken[-2] == listener_message(recommendation) and "because you said you can't kneel" in spoken[-2]
+    assert spoken[-1].startswith("If you like, I'll remember") and "May I remember you?" in spoken[-1]
     reply = voice.spoken[-1]
     assert reply.wav.is_file()
     assert reply.seconds == pytest.approx(espeak_seconds(tmp_path, reply.ssml, ssml=True), rel=0.02)

@@ -33,7 +33,11 @@ def test_rasa_refuses_the_template_without_tokens_but_starts_with_what_is_genera
     text, report = generate(TEMPLATE, {})
     (tmp_path / "credentials.yml").write_text(text)
     loaded = read_config_file(tmp_path / "credentials.yml")
-    assert set(loaded) == {"connectors.rest.CoachRestInput", "connectors.socketio.CoachSocketIOInput"}
+    assert set(loaded) == {
+        "connectors.rest.CoachRestInput",
+        "connectors.socketio.CoachSocketIOInput",
+        "connectors.downloads.CoachDownloadsInput",
+    }
     assert loaded["connectors.socketio.CoachSocketIOInput"]["session_persistence"] is True
     off = statuses(report)
     assert not off["telegram"].on and off["telegram"].missing == list(TELEGRAM)

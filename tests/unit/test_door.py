@@ -22,11 +22,14 @@ TODAY = date(2026, 12, 1)
 class User:
     """One person talking to the core directly, with the real detector standing in for NLU."""
 
-    def __init__(self, coach: Coach, detector, sender: str = "u1"):
+    def __init__(self, coach: Coach, detector, sender: str = "u1", consent: bool = True):
         self.conversation = Conversation(coach)
         self.detector = detector
         self.sender = sender
         self.last: Optional[TurnResult] = None
+        self.memory: Optional[dict] = None  # what Rasa's tracker would carry (coach/privacy/scratch.py)
+        if consent:  # these tests are about the dialogue of a user the coach may remember
+            coach.privacy.grant(sender, "test")
 
     def says(self, text: str, intent: str, alternatives=(), **entities) -> TurnResult:
         ents = {k: (v if isinstance(v, list) else [v]) for k, v in entities.items()}
@@ -36,8 +39,9 @@ class User:
         if days is not None:
             ents["coach_when"] = [days]
         findings = [] if text.startswith("/") else self.detector.detect(text, TODAY)
-        turn = Turn(self.sender, text, intent, 1.0, list(alternatives), ents, findings, today=TODAY)
+        turn = Turn(self.sender, text, intent, 1.0, list(alternatives), ents, findings, today=TODAY, memory=self.memory)
         self.last = self.conversation.handle(turn)
+        self.memory = self.last.memory
         return self.last
 
     def press(self, title: str) -> TurnResult:

@@ -135,9 +135,11 @@ def at_monday_9(monkeypatch):
 
 
 class Person:
-    def __init__(self, coach: Coach, channel: str = "web", sender: str = "r1"):
+    def __init__(self, coach: Coach, channel: str = "web", sender: str = "r1", consented: bool = True):
         self.door = Conversation(coach)
         self.channel, self.sender = channel, sender
+        if consented:  # reminders are kept after the conversation: only for users who said yes
+            coach.privacy.grant(sender, "test wording")
 
     def says(self, text: str, intent: str, **entities):
         turn = Turn(
@@ -242,3 +244,10 @@ def test_a_delivered_reminder_is_said_with_buttons_unless_stopped(coach, at_mond
     # Someone else's reminder id is never said to this person.
     other = Person(coach, sender="r2")
     assert other.receives(timer_value(reminder.id, reminder.next_due)).replies == []
+
+
+def test_a_user_who_has_not_said_the_coach_may_remember_them_is_asked_first(coach, at_monday_9):
+    me = Person(coach, sender="no-consent", consented=False)
+    asked = me.says("remind me every weekday at 10", "set_reminder")
+    assert reminder_payload(asked)["event"] == "needs_consent"
+    assert coach.reminders.for_user(me.sender) == []

@@ -149,6 +149,7 @@ def test_the_chart_goes_out_as_a_picture_on_telegram_and_slack(loaded_engine, kb
     coach = Coach(kb, loaded_engine)
     for n, rec in enumerate(SEEDED):
         coach.history.add("p2", f"s{n}", rec)
+    coach.privacy.grant("p2", "test wording")  # a stored history means they said yes
     (reply,) = Conversation(coach).handle(Turn("p2", "how am I doing?", "ask_progress", channel="telegram")).replies
     message = BotMessage.from_rasa(
         {

@@ -162,6 +162,41 @@ def test_image_is_shown_with_alt_text_and_unsafe_urls_are_not(new_page, servers)
     expect(images.nth(1)).to_have_attribute("alt", "Without alt.")
 
 
+def test_export_files_are_download_links_and_other_urls_are_not(new_page, servers):
+    page, chat = _renderer(new_page, servers)
+    _push(
+        page,
+        {
+            "text": "Here's everything I know about you.",
+            "custom": {
+                "type": "export",
+                "revoked": 0,
+                "files": [
+                    {
+                        "name": "psoas-coach-data.json",
+                        "media_type": "application/json",
+                        "url": "/webhooks/downloads/abc123/psoas-coach-data.json",
+                        "expires_at": "2026-12-01T11:00:00+00:00",
+                    },
+                    {
+                        "name": "psoas-coach-summary.pdf",
+                        "media_type": "application/pdf",
+                        "url": "/webhooks/downloads/abc123/psoas-coach-summary.pdf",
+                        "expires_at": "2026-12-01T11:00:00+00:00",
+                    },
+                    {"name": "evil", "media_type": "text/html", "url": "javascript:alert(1)"},
+                    {"name": "elsewhere", "media_type": "text/html", "url": "https://example.org/phish"},
+                ],
+            },
+        },
+    )
+    links = chat.log.locator("a.pc-download")
+    expect(links).to_have_count(2)
+    expect(links.nth(0)).to_have_attribute("download", "psoas-coach-data.json")
+    assert links.nth(1).get_attribute("href").endswith("/webhooks/downloads/abc123/psoas-coach-summary.pdf")
+    expect(links.nth(1)).to_have_text("Download the summary (PDF)")
+
+
 def test_hostile_server_text_is_shown_as_text_never_as_html(new_page, servers):
     page, chat = _renderer(new_page, servers)
     _push(

@@ -176,7 +176,11 @@ class FakeTelegram(FakePlatform):
         if request.content_type == "application/json":
             params = await request.json()
         else:
-            params = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+            form = await request.post()
+            params = {k: v for k, v in form.items() if isinstance(v, str)}
+            uploads = {k: (v.filename, v.file.read()) for k, v in form.items() if hasattr(v, "file")}
+            if uploads:  # multipart files (sendDocument): name -> (filename, content)
+                params["_files"] = uploads
         for key in ("reply_markup", "allowed_updates", "entities"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
@@ -202,6 +206,10 @@ class FakeTelegram(FakePlatform):
             return self._message(params, text=params["text"])
         if method in ("sendMessage", "sendPhoto"):
             return self._send(method, params)
+        if method == "sendDocument":
+            if not (params.get("_files") or {}).get("document") and not params.get("document"):
+                return 400, "Bad Request: there is no document in the request"
+            return self._message(params, text="")
         return 404, "Not Found: method not found"
 
     def _send(self, method: str, params: Dict[str, Any]) -> Any:
@@ -244,7 +252,7 @@ class FakeTelegram(FakePlatform):
         return [
             c
             for c in self.since(since)
-            if c.method in ("sendMessage", "sendPhoto") and str(c.params.get("chat_id")) == str(chat_id)
+            if c.method in ("sendMessage", "sendPhoto", "sendDocument") and str(c.params.get("chat_id")) == str(chat_id)
         ]
 
 
@@ -259,13 +267,20 @@ class FakeSlack(FakePlatform):
         super().__init__()
         self.token = token
         self.no_dm: Set[str] = set()  # users the app cannot open a DM with
+        self.uploads: Dict[str, bytes] = {}  # file id -> bytes uploaded to its upload_url
         self.down = False  # answers 503 with an HTML page, as during an outage
         self._ts = 1_700_000_000.0
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_post("/upload/{file_id}", self._upload)  # files.getUploadURLExternal's upload_url
         return app
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.uploads[request.match_info["file_id"]] = body
+        return web.Response(text="OK - " + str(len(body)))
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -294,6 +309,18 @@ class FakeSlack(FakePlatform):
             if user in self.no_dm:
                 return {"ok": False, "error": "missing_scope", "needed": "im:write"}
             return {"ok": True, "channel": {"id": "D" + user.lstrip("U")}}
+        if method == "files.getUploadURLExternal":
+            if not params.get("filename") or not str(params.get("length") or "").isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{len(self.uploads) + len(self.since(0, method))}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            missing = [f["id"] for f in files if f.get("id") not in self.uploads]
+            if missing or not params.get("channel_id"):
+                return {"ok": False, "error": "file_not_found" if missing else "channel_not_found"}
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         if method == "chat.update":
             if not params.get("channel") or not params.get("ts"):
                 return {"ok": False, "error": "message_not_found"}

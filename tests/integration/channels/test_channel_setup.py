@@ -13,7 +13,7 @@ from tests.integration.channels.users import TELEGRAM_SECRET
 def test_without_tokens_the_coach_starts_with_telegram_and_slack_off(servers):
     """The shared servers run with no TELEGRAM_* or SLACK_* variables, as `make run` does by default."""
     on = {status.name: status.on for status in servers.channels}
-    assert on == {"rest": True, "socketio": True, "telegram": False, "slack": False, "alexa": False}
+    assert on == {"rest": True, "socketio": True, "telegram": False, "slack": False, "alexa": False, "downloads": True}
     assert requests.get(f"{servers.url}/webhooks/telegram/", timeout=10).status_code == 404
     assert requests.get(f"{servers.url}/webhooks/slack/", timeout=10).status_code == 404
     assert requests.get(f"{servers.url}/webhooks/rest/", timeout=10).json() == {"status": "ok"}

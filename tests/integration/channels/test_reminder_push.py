@@ -10,7 +10,7 @@ from coach.reminders.scheduler import AlwaysLeader, RasaDelivery, Scheduler
 from coach.store import create_db_engine
 from coach.store.reminders import ReminderStore
 from tests.integration.channels.fakes import slack_text
-from tests.integration.channels.helpers import API_TOKEN
+from tests.integration.channels.helpers import API_TOKEN, screened
 from tests.integration.channels.users import telegram_text
 
 
@@ -30,6 +30,7 @@ def scheduler_at_due(servers, user_id: str, channel: str):
 
 
 def test_a_reminder_set_on_telegram_is_pushed_there_once(channel_servers, telegram_user):
+    screened(channel_servers, str(telegram_user.id))  # reminders are kept only for users who said yes
     set_reply = html.unescape(telegram_text(telegram_user.say("remind me every weekday at 10 London time")))
     assert "I'll remind you on weekdays at 10:00 (Europe/London)" in set_reply
     scheduler, reminder = scheduler_at_due(channel_servers, str(telegram_user.id), "telegram")
@@ -43,6 +44,7 @@ def test_a_reminder_set_on_telegram_is_pushed_there_once(channel_servers, telegr
 
 
 def test_a_reminder_set_on_slack_is_pushed_to_the_dm_once(channel_servers, slack_user, slack_api):
+    screened(channel_servers, slack_user.id)
     replies = slack_user.say("remind me every day at 6pm in New York")
     assert any("I'll remind you every day at 18:00 (America/New_York)" in slack_text(c) for c in replies)
     scheduler, reminder = scheduler_at_due(channel_servers, slack_user.id, "slack")

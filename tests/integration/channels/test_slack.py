@@ -36,9 +36,18 @@ def quiet(slack_api, mark: int, seconds: float = 1.0):
     return slack_api.since(mark)
 
 
+CONSENT_TITLES = ["Yes, remember me", "No, keep nothing"]
+
+
+def answers(calls):
+    """The replies to what the person said, without the consent question that follows a first answer."""
+    return [c for c in calls if titles(c) != CONSENT_TITLES]
+
+
 # -- the conversation ------------------------------------------------------------------------------------
 def test_a_direct_message_is_answered_there_with_block_kit_and_no_as_user(slack_user, kb):
-    [greeting] = slack_user.say("hi")
+    greeting, consent = slack_user.say("hi")  # answered first, then asked whether it may remember
+    assert titles(consent) == ["Yes, remember me", "No, keep nothing"]
     assert greeting.params["channel"] == slack_user.dm
     assert "as_user" not in greeting.params, "a legacy argument new Slack apps refuse"
     assert shown([greeting]).startswith("Hi, I'm Psoas Coach") and greeting.params["text"]
@@ -111,8 +120,8 @@ def test_server_started_messages_reach_the_users_dm(channel_servers, slack_user,
 
 
 def test_replies_stay_in_the_thread_the_person_wrote_in(slack_user):
-    [top_level] = slack_user.say("how do I do the bed stretch?")
-    assert "thread_ts" not in top_level.params
+    top_level, consent = slack_user.say("how do I do the bed stretch?")
+    assert "thread_ts" not in top_level.params and "thread_ts" not in consent.params
     replies = slack_user.say("how do I do the glute bridge?", thread_ts="1700000000.000100")
     assert replies and all(c.params["thread_ts"] == "1700000000.000100" for c in replies)
 
@@ -173,7 +182,8 @@ def test_a_retried_event_is_answered_once(slack, slack_user, reason):
     retry_headers = {"X-Slack-Retry-Num": "1", **({"X-Slack-Retry-Reason": reason} if reason else {})}
     retry = slack.post_event(event, event_id=event_id, headers=retry_headers)
     assert retry.status_code == 200 and retry.headers.get("X-Slack-No-Retry") == "1"
-    assert len(slack_user.replies(mark, quiet=1.5)) == 1
+    replies = slack_user.replies(mark, quiet=1.5)
+    assert len(answers(replies)) == 1 and len(replies) == 2, "answered once, then asked about consent once"
 
 
 def test_a_retry_of_an_event_never_received_is_processed(slack, slack_user):
@@ -181,7 +191,8 @@ def test_a_retry_of_an_event_never_received_is_processed(slack, slack_user):
     event = dm_event(slack_user.id, "hi", slack_user.dm)
     reply = slack.post_event(event, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"})
     assert reply.status_code == 200
-    assert len(slack_user.replies(mark)) == 1
+    replies = slack_user.replies(mark)
+    assert len(answers(replies)) == 1 and len(replies) == 2
 
 
 def test_the_url_verification_challenge_is_answered(slack):
@@ -315,3 +326,19 @@ def test_a_red_flag_mid_session_stops_the_cues(channel_servers, slack_user):
     time.sleep(2.0)
     later = [c for c in slack_user.fake.posted_in(slack_user.dm, mark) if c.at > alert.at]
     assert not later, [slack_user.fake.describe(c) for c in later]
+
+
+def test_export_my_data_is_uploaded_as_files(slack_user, slack_api):
+    """Slack takes files: "export my data" uploads the JSON and the PDF into the DM."""
+    slack_user.say("hi")
+    slack_user.say("yes, remember me")
+    slack_user.say("I can't kneel")
+    mark = slack_api.mark()
+    slack_user.say("export my data")
+    slack_api.wait_for(lambda c: c.method == "files.completeUploadExternal", since=mark)
+    [done] = slack_api.since(mark, "files.completeUploadExternal")
+    assert done.params["channel_id"] == slack_user.dm and done.result["ok"], done.result
+    asked = {c.params["filename"] for c in slack_api.since(mark, "files.getUploadURLExternal")}
+    assert asked == {"psoas-coach-data.json", "psoas-coach-summary.pdf"}
+    uploaded = list(slack_api.uploads.values())
+    assert any(b.startswith(b"%PDF") for b in uploaded) and any(b.lstrip().startswith(b"{") for b in uploaded)

@@ -4,6 +4,7 @@ posted to /webhooks/telegram/webhook, every reply read back from the fake Bot AP
 from __future__ import annotations
 
 import html
+import json
 import time
 
 import pytest
@@ -44,7 +45,8 @@ def test_the_server_started_without_calling_telegram_and_answers_updates(telegra
 
 # -- the conversation ------------------------------------------------------------------------------------
 def test_start_greets_with_the_disclaimer_and_native_buttons(telegram_user, kb):
-    [greeting] = telegram_user.say("/start")
+    greeting, consent = telegram_user.say("/start")  # answered first, then asked whether it may remember
+    assert titles(consent) == ["Yes, remember me", "No, keep nothing"]
     assert greeting.params["parse_mode"] == "HTML"
     text = shown([greeting])
     assert text.startswith("Hi, I'm Psoas Coach") and kb.texts.disclaimer.strip()[:60] in " ".join(text.split())
@@ -161,7 +163,9 @@ def test_the_same_update_delivered_twice_is_answered_once(telegram_user):
     mark = telegram_user.fake.mark()
     assert telegram_user.webhook.post(update).status_code == 200
     assert telegram_user.webhook.post(update).status_code == 200
-    assert len(telegram_user.received(mark)) == 1
+    received = telegram_user.received(mark)
+    consent = [c for c in received if titles(c) == ["Yes, remember me", "No, keep nothing"]]
+    assert len(received) - len(consent) == 1 and len(consent) == 1, "answered once, then asked about consent once"
 
 
 @pytest.mark.parametrize(
@@ -201,7 +205,8 @@ def test_with_telegram_down_the_update_is_acknowledged_and_the_next_one_works(te
         reply = telegram_user.webhook.post(message_update(telegram_user.id, "hi"))
         assert reply.status_code == 200, "a 500 would make Telegram redeliver it for hours"
         attempts = [c for c in telegram_api.since(mark) if c.method == "sendMessage"]
-        assert len(attempts) == 2, "one retry, then the coach moves on"
+        # Two messages (the greeting, then the consent question): each tried once more, then dropped.
+        assert len(attempts) == 4, "one retry per message, then the coach moves on"
     finally:
         telegram_api.down = False
     assert "Psoas Coach" in shown(telegram_user.say("hi"))
@@ -328,3 +333,17 @@ def test_a_red_flag_mid_session_ends_it_and_no_cue_follows_the_emergency_reply(c
     time.sleep(2.0)
     later = [c for c in telegram_user.received() if c.at > alert.at]
     assert not later, [telegram_user.fake.describe(c) for c in later]
+
+
+def test_export_my_data_arrives_as_files(telegram_user):
+    """Telegram takes files: "export my data" uploads the JSON and the PDF as documents."""
+    telegram_user.say("hi")
+    telegram_user.say("yes, remember me")
+    telegram_user.say("I can't kneel")
+    sent = telegram_user.say("export my data")
+    documents = {
+        c.params["_files"]["document"][0]: c.params["_files"]["document"][1] for c in sent if c.method == "sendDocument"
+    }
+    assert set(documents) == {"psoas-coach-data.json", "psoas-coach-summary.pdf"}
+    assert documents["psoas-coach-summary.pdf"].startswith(b"%PDF")
+    assert json.loads(documents["psoas-coach-data.json"])["profile"]["limitations"][0]["id"] == "no_kneeling"
