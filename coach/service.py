@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Union
 
 from sqlalchemy.engine import Engine
 
@@ -24,6 +24,9 @@ from coach.store.progress import HistoryStore
 from coach.store.reminders import ReminderStore
 from coach.store.sessions import SessionStore
 
+if TYPE_CHECKING:
+    from coach.privacy.scratch import Scratch, ScratchConversations, ScratchProfiles, ScratchSessions
+
 _TRIAGES: Dict[str, Triage] = {}
 
 
@@ -43,16 +46,17 @@ class Coach:
         self.engine = engine
         self.catalog = Catalog(kb)
         self.triage = shared_triage(kb)
-        self.profiles = ProfileStore(engine)
-        self.sessions = SessionStore(engine)
-        self.conversations = ConversationStore(engine)
+        # A per-turn view swaps these for the conversation-only stores (see `memory` below).
+        self.profiles: Union[ProfileStore, ScratchProfiles] = ProfileStore(engine)
+        self.sessions: Union[SessionStore, ScratchSessions] = SessionStore(engine)
+        self.conversations: Union[ConversationStore, ScratchConversations] = ConversationStore(engine)
         # Progress and reminders (coach/progress.py, coach/reminders/).
         self.history = HistoryStore(engine)
         self.reminders = ReminderStore(engine)
         self.privacy = PrivacyStore(engine)
         # Set on a per-turn view for a user who has not said the coach may remember them: the
         # stores above then keep everything in the conversation only (coach/privacy/scratch.py).
-        self.memory = None
+        self.memory: Optional[Scratch] = None
 
     @classmethod
     def from_database(cls, url: Optional[str] = None) -> Coach:
