@@ -16,7 +16,7 @@ A timer (pushed session cue) goes straight to the session.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict
+from typing import TYPE_CHECKING, Callable, Dict, Optional
 
 from coach.dialogue import coaching, questions, screening, sessions
 from coach.dialogue import progress as progress_talk
@@ -126,7 +126,7 @@ class Conversation:
         c = privacy.view_for(self.coach, turn)
         state = c.conversations.get(turn.sender)
         ctx = TurnContext(c, turn, state, TurnResult(), Decision())
-        if turn.is_timer:
+        if turn.timer is not None:
             if turn.timer.token == reminder_talk.TIMER_TOKEN:  # a reminder the scheduler delivered
                 reminder_talk.on_due(ctx)
             else:
@@ -184,16 +184,18 @@ class Conversation:
         if retraction is not None:
             # A take-back ("jk") gets one specific confirming question, with buttons; only its
             # "No" button or a specific denial in words lifts the flag.
+            assert decision.clarify is not None  # a retraction is found only for a "flag:" question
             question = ctx.state.ask(decision.clarify)
             ctx.result.replies.append(questions.render(ctx.kb, question, prefix=retraction))
 
     @staticmethod
-    def _retraction_question(ctx: TurnContext):
+    def _retraction_question(ctx: TurnContext) -> Optional[str]:
         """Takes the confirming question out of the safety wording, to ask it as a question."""
         decision = ctx.decision
-        if not (decision.clarify or "").startswith("flag:"):
+        clarify = decision.clarify or ""
+        if not clarify.startswith("flag:"):
             return None
-        rule = ctx.kb.red_flags.get(decision.clarify.partition(":")[2])
+        rule = ctx.kb.red_flags.get(clarify.partition(":")[2])
         if rule is None:
             return None
         text = ctx.kb.texts.retraction_question.format(flag=rule.title.lower())
@@ -256,9 +258,9 @@ class Conversation:
             return True
         if ctx.turn.intent == "start_over":
             return False
-        answer = questions.interpret(ctx.kb, pending.id, ctx.turn)
-        if answer is not None:
-            self._apply(ctx, pending.id, answer)
+        typed = questions.interpret(ctx.kb, pending.id, ctx.turn)
+        if typed is not None:
+            self._apply(ctx, pending.id, typed)
             return True
         # A new disclosure the rules must ask about comes first; the old question waits under it.
         if ctx.decision.outcome is Outcome.CLARIFY and ctx.decision.clarify not in (None, pending.id):
@@ -426,7 +428,8 @@ class Conversation:
         flagged = any(r in ctx.kb.red_flags for r in decision.rule_ids)
         if waiting is None and not flagged and any(f.id in vague and f.about_user_now for f in turn.findings):
             # Something close to a red flag, too vague to decide on: the checklist first, the request after.
-            goal = turn.intent if turn.intent in GOALS else next((i for i in turn.alternatives if i in GOALS), None)
+            alternative = next((i for i in turn.alternatives if i in GOALS), None)
+            goal = turn.intent if turn.intent in GOALS else alternative
             state.goal = Goal(goal or "ask_recommendation", dict(turn.entities))
             self._ask(ctx, "red_flag_check")
             return

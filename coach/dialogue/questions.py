@@ -60,6 +60,7 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
     kind, _, ident = question_id.partition(":")
     say = kb.say
     unsure = (UNSURE, say("option_not_sure"))
+    options: Tuple[Tuple[str, str], ...]  # two or three answers, by kind
     if kind.startswith("screen_") and not ident:
         q = next((q for q in kb.screening if q.id == question_id), None)
         if q is None:
