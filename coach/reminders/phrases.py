@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import time
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Optional, Set
 
 from coach.reminders.schedule import DAY_NAMES, EVERY_DAY, WEEKDAYS, WEEKEND
 from coach.time_phrases import NUMBER_WORDS, minutes_in
@@ -98,7 +98,7 @@ _NOT = r"(?:not|no|never|except|but not|apart from|skip|without)\s+(?:on\s+|at\s
 def days_of_week(text: str) -> Optional[FrozenSet[int]]:
     """The days a message names: "every weekday", "daily", "on Mondays and Thursdays"; None if none."""
     lowered = (text or "").lower()
-    days = set()
+    days: Set[int] = set()
     if re.search(r"\b(?:every\s*day|daily|each day|7 days|seven days)\b", lowered):
         days |= EVERY_DAY
     if re.search(r"\b(?:week\s?days?|work\s?days?|working days|monday to friday|mon-fri)\b", lowered):
@@ -115,7 +115,7 @@ def days_of_week(text: str) -> Optional[FrozenSet[int]]:
 def days_excluded(text: str) -> Optional[FrozenSet[int]]:
     """The days a message takes out: "not at weekends", "except Fridays"; None if none."""
     lowered = (text or "").lower()
-    out = set()
+    out: Set[int] = set()
     if re.search(_NOT + r"(?:week\s?ends?|saturdays? (?:or|and) sundays?)", lowered):
         out |= WEEKEND
     for index, pattern in _DAY_RE.items():

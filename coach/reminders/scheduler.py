@@ -37,7 +37,7 @@ import time as real_time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import quote
 
 import requests
@@ -202,11 +202,13 @@ class RasaDelivery:
     def __call__(self, reminder: Reminder, due: datetime) -> None:
         from coach.dialogue.reminders import timer_value
 
+        if reminder.id is None:  # due reminders come from the store, which gives each an id
+            raise ValueError("a reminder that was never stored has no id to deliver")
         params = {"output_channel": reminder.channel}
         if self.token:
             params["token"] = self.token
         url = f"{self.base_url}/conversations/{quote(reminder.user_id, safe='')}/trigger_intent"
-        body = {"name": TIMER_INTENT, "entities": {"timer": timer_value(reminder.id, due)}}
+        body: Dict[str, Any] = {"name": TIMER_INTENT, "entities": {"timer": timer_value(reminder.id, due)}}
         try:
             answer = self.http.post(url, params=params, json=body, timeout=self.timeout)
         except requests.ConnectionError as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, overload
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
@@ -23,6 +23,12 @@ from coach.store.models import utcnow
 from coach.store.reminder_models import ReminderPrefsRow, ReminderRow, SchedulerClaim, SchedulerLease
 
 
+@overload
+def aware(moment: datetime) -> datetime: ...
+@overload
+def aware(moment: None) -> None: ...
+@overload
+def aware(moment: Optional[datetime]) -> Optional[datetime]: ...
 def aware(moment: Optional[datetime]) -> Optional[datetime]:
     """SQLite hands datetimes back naive: they were stored in UTC."""
     if moment is None:
