@@ -13,7 +13,7 @@ import json
 import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, cast
 
 from coach.kb.schema import Outcome
 
@@ -263,7 +263,8 @@ class _Page:
 
     def line(self, text: str, bold: bool = False) -> bool:
         self.pdf.set_font("Helvetica", "B" if bold else "", 9)
-        lines = self.pdf.multi_cell(0, 4.4, latin1(text), dry_run=True, output="LINES")
+        # fpdf2 declares one union for every `output=`; with "LINES" it is the wrapped lines.
+        lines = cast(List[str], self.pdf.multi_cell(0, 4.4, latin1(text), dry_run=True, output="LINES"))
         if not self.room(4.4 * len(lines) + 6):
             self.left_out += 1
             return False
