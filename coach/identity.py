@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, TypeGuard
 
 import jwt
 
@@ -59,5 +59,5 @@ def issue(subject: str, secret: str, lifetime_seconds: float = 3600) -> str:
     return jwt.encode({"sub": subject, "iat": now, "exp": now + int(lifetime_seconds)}, secret, algorithm=ALGORITHM)
 
 
-def valid_sender(sender: Any) -> bool:
+def valid_sender(sender: Any) -> TypeGuard[str]:
     return isinstance(sender, str) and bool(SENDER_ID.match(sender))

@@ -79,9 +79,10 @@ class CoachRestInput(RestInput):
                     return response.json({"error": "This sign-in token is for another sender."}, status=403)
                 sender = token.subject
             else:
-                sender = body.get("sender")
-                if not identity.valid_sender(sender):
+                claimed = body.get("sender")
+                if not identity.valid_sender(claimed):
                     return response.json({"error": SENDER_PROBLEM}, status=400)
+                sender = claimed
             text = body.get("message")
             problem = problem_with(text)
             if problem:
