@@ -209,6 +209,7 @@ class AlexaInput(InputChannel):
             if problem:  # nothing reaches the conversation, as on every channel
                 spoken = render([BotMessage(text=problem, custom={"type": "input_error"})])
                 return reply_for(spoken, state, closing=False)
+            assert said is not None  # problem_with has answered a missing text
             texts = [chosen(said, state)]
 
         messages: List[BotMessage] = []
@@ -233,8 +234,11 @@ class AlexaInput(InputChannel):
 
 def _log_failure(turn: asyncio.Future[Any]) -> None:
     """A failed turn is logged, also one that outlived the deadline and finished in the background."""
-    if not turn.cancelled() and turn.exception() is not None:
-        logger.error("Alexa turn failed: %s", failure(turn.exception()))
+    if turn.cancelled():
+        return
+    error = turn.exception()
+    if error is not None:
+        logger.error("Alexa turn failed: %s", failure(error))
 
 
 def safety_fallback(said: Optional[str], reason: str) -> Optional[BotMessage]:
@@ -260,7 +264,9 @@ def sender_for(body: Mapping[str, Any]) -> Optional[str]:
 
 def slot_text(intent: Mapping[str, Any]) -> Optional[str]:
     """What the user said, from the catch-all slot (or any slot, if the model was edited)."""
-    slots = intent.get("slots") if isinstance(intent.get("slots"), dict) else {}
+    slots = intent.get("slots")
+    if not isinstance(slots, dict):
+        slots = {}
     ordered = [slots.get(UTTERANCE_SLOT)] + [v for k, v in slots.items() if k != UTTERANCE_SLOT]
     for slot in ordered:
         if isinstance(slot, dict) and isinstance(slot.get("value"), str) and slot["value"].strip():

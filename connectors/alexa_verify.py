@@ -192,9 +192,12 @@ class RequestVerifier:
         except VerificationFailed:
             self.certificates.forget(url)  # fetch again next time: Amazon may have renewed it
             raise
+        key = leaf.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):  # _trusted_leaf has checked it: never true here
+            raise VerificationFailed("signing certificate has no RSA key")
         try:
             decoded = base64.b64decode(signature, validate=True)
-            leaf.public_key().verify(decoded, raw_body, padding.PKCS1v15(), hashes.SHA256())
+            key.verify(decoded, raw_body, padding.PKCS1v15(), hashes.SHA256())
         except (binascii.Error, ValueError, InvalidSignature) as e:
             raise VerificationFailed("signature does not match the body") from e
 

@@ -198,7 +198,7 @@ def _prompt(message: BotMessage, said_once: bool = True) -> str:
     """What the listener can say instead of tapping this message's buttons; with `said_once`,
     without the choices its text already names."""
     titles = [b.title for b in message.buttons]
-    lead = STEP_PROMPT_LEAD.get(message.custom.get("phase")) if message.kind == "session_step" else None
+    lead = STEP_PROMPT_LEAD.get(message.custom.get("phase", "")) if message.kind == "session_step" else None
     if lead and _paced(message):
         text = lead.format(choice=choice_list(titles[:1]))
         return f"{text} {OTHER_CHOICES.format(choices=choice_list(titles[1:]))}" if titles[1:] else text
