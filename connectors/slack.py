@@ -140,6 +140,10 @@ class CoachSlackOutput(SlackBot):
     async def _tell_in_channel(self, text: str) -> None:
         """An ephemeral message in the shared channel: only the person sees it."""
         route = self.route
+        if route.origin_channel is None or route.user_id is None:
+            # Slack would refuse it (channel_not_found, user_not_found): the same log, without the call.
+            logger.error("Slack chat.postEphemeral failed in %s: %s", route.origin_channel, "no channel or user")
+            return
         try:
             await self.client.chat_postEphemeral(
                 channel=route.origin_channel, user=route.user_id, text=text, thread_ts=route.origin_thread_ts
@@ -171,6 +175,7 @@ class CoachSlackInput(SlackInput):
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> CoachSlackInput:
         if not credentials:
             cls.raise_missing_credentials_exception()
+        assert credentials is not None  # the Rasa method above raises; it is untyped, so mypy cannot tell
         return cls(
             slack_token=str(credentials.get("slack_token") or ""),
             slack_signing_secret=str(credentials.get("slack_signing_secret") or ""),
@@ -303,10 +308,15 @@ class CoachSlackInput(SlackInput):
         blocks = message.get("blocks")
         if container.get("is_ephemeral") or not blocks or not container.get("channel_id"):
             return
+        ts = container.get("message_ts") or message.get("ts")
+        if ts is None:
+            # Slack would refuse an update without the message's ts: the same log, without the call.
+            logger.info("Slack chat.update failed: %s", "no message ts")
+            return
         try:
             await self.client().chat_update(
                 channel=container["channel_id"],
-                ts=container.get("message_ts") or message.get("ts"),
+                ts=ts,
                 text=message.get("text") or "",
                 blocks=answered(blocks, value),
             )

@@ -189,6 +189,7 @@ class CoachTelegramInput(TelegramInput):
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> CoachTelegramInput:
         if not credentials:
             cls.raise_missing_credentials_exception()
+        assert credentials is not None  # the Rasa method above raises; it is untyped, so mypy cannot tell
         return cls(
             access_token=str(credentials.get("access_token") or ""),
             verify=str(credentials.get("verify") or ""),
