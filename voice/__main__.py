@@ -76,6 +76,7 @@ async def run(args: argparse.Namespace) -> int:
         elif args.text:
             await _typed(loop)
         else:
+            assert microphone is not None  # found above: neither --wav-in nor --text was given
             await _microphone(loop, microphone)
     except KeyboardInterrupt:
         pass

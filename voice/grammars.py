@@ -25,11 +25,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypedDict, Union
 
 import yaml
 
 from voice.pronounce import Pronouncer, default_pronouncer
+
+if TYPE_CHECKING:
+    from coach.kb.schema import Concept, Condition, Constraint
 
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "data" / "nlu"
@@ -188,7 +191,12 @@ def safety_vocabulary(kb_dir: Path, examples: Sequence[Tuple[str, str]]) -> Tupl
     common = {w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:COMMON_WORDS]}
     exercise_words = {w for e in kb.exercises.values() for a in [e.name, *e.aliases] for w in spoken_words(a)}
     words = set()
-    for entry in [*kb.conditions.values(), *kb.constraints.values(), *kb.concepts.values()]:
+    entries: List[Union[Condition, Constraint, Concept]] = [
+        *kb.conditions.values(),
+        *kb.constraints.values(),
+        *kb.concepts.values(),
+    ]
+    for entry in entries:
         terms = list(entry.phrases) + [t for combo in getattr(entry, "combos", []) for g in combo.groups for t in g]
         for term in terms:
             words.update(spoken_words(term))
@@ -206,6 +214,16 @@ def safety_vocabulary(kb_dir: Path, examples: Sequence[Tuple[str, str]]) -> Tupl
     return sorted(words - common - exercise_words - numbers), alarms
 
 
+class Stats(TypedDict):
+    """What the build made of data/nlu, for `python -m voice.grammars` to say."""
+
+    examples: int
+    sentences: int
+    words: int
+    dropped: int  # examples left out
+    unpronounceable: List[str]  # the words they were left out for
+
+
 @dataclass
 class Built:
     """The generated files and lists, from one content hash of their inputs."""
@@ -216,7 +234,7 @@ class Built:
     added_words: Dict[str, str]  # pronunciations the decoder's dictionary needs
     safety_words: List[str]
     alarms: List[List[List[str]]]
-    stats: Dict[str, object]
+    stats: Stats
 
     @property
     def session_phrases(self) -> List[str]:

@@ -181,7 +181,7 @@ class VoiceLoop:
         if not heard.ok:
             turn.said = self._not_understood(heard)
         elif self.pending:
-            await self._confirmation(heard, turn)
+            await self._confirmation(self.pending, heard, turn)
         else:
             await self._understood(heard, turn)
         if turn.said:
@@ -206,8 +206,8 @@ class VoiceLoop:
             return
         await self._send(outgoing, turn)
 
-    async def _confirmation(self, heard: Heard, turn: Turn) -> None:
-        pending, self.pending = self.pending, None
+    async def _confirmation(self, pending: Pending, heard: Heard, turn: Turn) -> None:
+        self.pending = None
         if heard.search != CONFIRM:
             # Not a yes or a no but a sentence (the language model won): the user moved on or
             # said it again in other words. Drop the unconfirmed answer and take this one.
@@ -238,6 +238,8 @@ class VoiceLoop:
         expectation = self.expectation
         if heard.search == SESSION:
             intent = meaning(heard.text)
+            if intent is None:  # no session control after all: the words as heard
+                return heard.text
             return CONTROL_PAYLOADS.get(intent, heard.text)
         button = expectation.button_for(heard.text)
         if button:
