@@ -63,9 +63,11 @@ train: $(MODEL)
 
 PY_SOURCES := coach actions connectors nlu_components voice rasa_fixes.py tests scripts
 
+# ruff, then mypy on the packages and with the settings in pyproject.toml's [tool.mypy].
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/mypy
 
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings --quiet
