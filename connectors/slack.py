@@ -141,7 +141,7 @@ class CoachSlackOutput(SlackBot):
         """An ephemeral message in the shared channel: only the person sees it."""
         route = self.route
         if route.origin_channel is None or route.user_id is None:
-            # Slack would refuse it (channel_not_found, user_not_found): the same log, without the call.
+            # Slack refuses a post without either: the same log as for its refusal, without the call.
             logger.error("Slack chat.postEphemeral failed in %s: %s", route.origin_channel, "no channel or user")
             return
         try:
@@ -310,7 +310,7 @@ class CoachSlackInput(SlackInput):
             return
         ts = container.get("message_ts") or message.get("ts")
         if ts is None:
-            # Slack would refuse an update without the message's ts: the same log, without the call.
+            # Slack refuses an update without the message's ts: the same log as for its refusal, without the call.
             logger.info("Slack chat.update failed: %s", "no message ts")
             return
         try:
