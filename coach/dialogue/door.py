@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Optional
 
 from coach.dialogue import coaching, questions, screening, sessions
 from coach.dialogue import progress as progress_talk
+from coach.dialogue import reminder_prefs as prefs_talk
 from coach.dialogue import reminders as reminder_talk
 from coach.dialogue.context import TurnContext
 from coach.dialogue.model import Turn, TurnResult
@@ -82,7 +83,7 @@ DISPATCH: Dict[str, Handler] = {
     "ask_disclaimer": coaching.disclaimer,
     "start_over": coaching.start_over,
     "nlu_fallback": coaching.not_understood,
-    "inform_country": coaching.set_country,
+    "inform_country": prefs_talk.inform_country,  # the country, and a moved time zone
     "ask_exercise_info": coaching.exercise_info,
     "start_session": start_session,
     "affirm": coaching.check_in,
@@ -108,6 +109,7 @@ DISPATCH: Dict[str, Handler] = {
     # Progress and reminders (coach/dialogue/progress.py, coach/dialogue/reminders.py).
     "ask_progress": progress_talk.how_am_i_doing,
     **reminder_talk.HANDLERS,
+    **prefs_talk.HANDLERS,  # the time zone and quiet hours (coach/dialogue/reminder_prefs.py)
     # the user's data (coach/privacy/dialogue.py)
     "consent_give": privacy.give,
     "consent_refuse": privacy.refuse,
@@ -444,6 +446,8 @@ class Conversation:
         if running is not None and turn.intent in sessions.SESSION_INTENTS:
             sessions.control(ctx, running)
             return
+        if waiting is None and prefs_talk.answers_pending(ctx):
+            return  # before a bare yes/no is read as a request: it may answer an offer of its own
         if running is None and waiting is None and turn.intent in RESPONSES:
             # "GP said keep active. Which stretches are best?" read as an answer with no question
             # waiting: the next-best intent that is a request says what the user wants.

@@ -152,8 +152,8 @@ def answers_zone_question(ctx: TurnContext) -> bool:
     """The answer to "which time zone are you in?": True when this turn was it."""
     store = ctx.coach.reminders
     prefs = store.prefs(ctx.sender)
-    if not prefs.pending or ctx.turn.intent in INTENTS or ctx.turn.is_button:
-        return False
+    if not prefs.pending or "kind" in prefs.pending or ctx.turn.intent in INTENTS or ctx.turn.is_button:
+        return False  # a pending with a kind is an offer of coach/dialogue/reminder_prefs.py
     named = find_zone(ctx.turn.text)
     if named is None:
         if ctx.turn.intent not in ZONE_ANSWERS and len(ctx.turn.text.split()) > 4:
