@@ -274,14 +274,17 @@ def _answer_zone_choice(ctx: TurnContext, prefs: Prefs) -> bool:
         return True
     country = (prefs.pending or {}).get("country")
     waiting = _request(prefs) is not None  # a reminder waits for the answer: it is asked again
-    if named.country is not None or (
+    still_choosing = (
         waiting
         and country in MULTI_ZONE_COUNTRIES
         and (ctx.turn.intent in ZONE_ANSWERS or len(ctx.turn.text.split()) <= 4)
-    ):
+    )
+    # A several-zone country named now, or the one still being chosen in.
+    which = named.country or (country if still_choosing else None)
+    if which is not None:
         said = " ".join(ctx.turn.text.split())[:40]
         ctx.say(ctx.words("reminder_zone_unknown", said=said), custom=payload("invalid", ctx, problem="zone"))
-        ask_which(ctx, prefs, named.country or country)
+        ask_which(ctx, prefs, which)
         return True
     if not waiting:
         prefs.pending = None  # something else entirely ("thanks"): the question is dropped

@@ -69,14 +69,15 @@ def read_quiet(text: str) -> QuietWanted:
                 start = start.replace(hour=start.hour + 12)  # "10 to 7": 22:00 to 07:00
             return QuietWanted(start, end)
         before, after = _BEFORE.search(text), _AFTER.search(text)
-        start = end = None
+        new_start: Optional[time] = None
+        new_end: Optional[time] = None
         if before:
-            end = _clock(before.group("t"))
+            new_end = _clock(before.group("t"))
         if after:
-            start = _clock(after.group("t"))
-            if _bare(after.group("t")) and 1 <= start.hour < 12:
-                start = start.replace(hour=start.hour + 12)  # "no reminders after 9": 21:00
-        return QuietWanted(start, end)
+            new_start = _clock(after.group("t"))
+            if _bare(after.group("t")) and 1 <= new_start.hour < 12:
+                new_start = new_start.replace(hour=new_start.hour + 12)  # "no reminders after 9": 21:00
+        return QuietWanted(new_start, new_end)
     except BadTime as error:
         return QuietWanted(bad=error.said)
 

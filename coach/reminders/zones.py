@@ -93,7 +93,7 @@ def named_in(text: str) -> Named:
     several-zone country to choose in, else nothing."""
     zone = find_zone(text)
     country = multi_zone_country(text)
-    if country is not None and (zone is None or zone not in dict(map(reversed, MULTI_ZONE_COUNTRIES[country]))):
+    if country is not None and (zone is None or zone not in {z for _title, z in MULTI_ZONE_COUNTRIES[country]}):
         # "Canada" alone is a choice; "Toronto, Canada" names its zone. A city the zone
         # database knows in another country ("Perth" in "Perth, Australia" is fine) is ignored.
         if zone is None or not _city_named(text, zone):
