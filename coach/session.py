@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Literal, Optional, Sequence, get_args
 
 from coach.catalog import Catalog
 from coach.kb.loader import KnowledgeBase
@@ -18,13 +18,21 @@ GET_READY_SECONDS = 10
 SWITCH_SECONDS = 5
 SIDES = ("left", "right")
 
+# The vocabularies a session is made of, as types the checker holds every assignment to; the
+# values stay plain strings (they go to JSON payloads, SQL columns and the channels as they are).
+Phase = Literal["get_ready", "hold", "rest", "switch_sides", "done"]
+SessionStatus = Literal["running", "paused", "done", "stopped"]
+CueKind = Literal["halfway", "last", "end"]
+PHASES: tuple = get_args(Phase)
+STATUSES: tuple = get_args(SessionStatus)
+
 
 @dataclass
 class Step:
     exercise_id: str
     side: Optional[str]  # "left" | "right" | None when both sides work together
     rep: int
-    phase: str  # get_ready | hold | rest | switch_sides | done
+    phase: Phase
     seconds: int
     text: str
     halfway_text: Optional[str] = None  # spoken at half time of a hold on push channels
@@ -44,7 +52,7 @@ class Step:
 class Cue:
     """Something to say at a time within a step, on channels where the server keeps time."""
 
-    kind: str  # halfway | last | end
+    kind: CueKind
     at_seconds: float
     text: Optional[str] = None
 
@@ -53,7 +61,7 @@ class Cue:
 class SessionState:
     steps: List[Step]
     index: int = 0
-    status: str = "running"  # running | paused | done | stopped
+    status: SessionStatus = "running"
     completed_holds: List[Dict] = field(default_factory=list)
     # Server pacing (push channels): the current step's timer token and reminder names, so a
     # timer from an earlier step is recognised as stale and earlier reminders can be cancelled.
@@ -93,7 +101,12 @@ class SessionState:
 
     @classmethod
     def from_dict(cls, data: Dict) -> SessionState:
+        """A stored session back; a phase or status outside the vocabulary is refused here rather
+        than steering the session engine somewhere it has no branch for."""
         data = dict(data, steps=[Step(**s) for s in data["steps"]])
+        bad = [s.phase for s in data["steps"] if s.phase not in PHASES]
+        if bad or data.get("status", "running") not in STATUSES:
+            raise ValueError(f"a stored session with an unknown phase or status: {bad or data.get('status')}")
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 

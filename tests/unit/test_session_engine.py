@@ -158,3 +158,14 @@ def test_shorter_holds_for_younger_adults_stop_at_the_stretch_minimum(catalog):
         if step.phase == "hold":
             assert step.seconds == catalog.get(step.exercise_id).hold_seconds.min
             assert f"Hold for {step.seconds} seconds" in step.text
+
+
+def test_a_stored_session_round_trips_and_an_unknown_phase_or_status_is_refused(catalog):
+    state = SessionState(build_plan(catalog, TWO))
+    assert SessionState.from_dict(state.to_dict()) == state
+    broken_phase = state.to_dict()
+    broken_phase["steps"][1]["phase"] = "hodl"
+    with pytest.raises(ValueError, match="hodl"):
+        SessionState.from_dict(broken_phase)
+    with pytest.raises(ValueError, match="finished"):
+        SessionState.from_dict(dict(state.to_dict(), status="finished"))
