@@ -16,6 +16,7 @@ Ports come from the range the caller gives (the benchmark uses 5500-5599).
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,10 @@ VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
 # Nothing of the caller's channels or proxies: the bots run offline, on loopback.
 NOT_INHERITED = ("TELEGRAM_", "SLACK_", "ALEXA_", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+# The load generator's 50 users share one address and send back to back: the coach's rate limits
+# (settings, on by default: docs/security.md) would answer most of them "slow down", so the
+# benchmark sets its own, none, as the test suites do.
+NO_RATE_LIMITS = {"COACH_RATE_PER_SENDER": "0", "COACH_RATE_PER_ADDRESS": "0"}
 QUIET = {
     "RASA_TELEMETRY_ENABLED": "false",
     "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -229,20 +234,19 @@ def start_embedded(
     engine = create_db_engine(database_url)
     kb_store.save(engine, load_directory(ROOT / "knowledge"))
     engine.dispose()
-    env = base_env(
-        {
-            "DATABASE_URL": database_url,
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-            **(extra_env or {}),
-        }
-    )
+    env = embedded_env(database_url, actions_port, extra_env)
     endpoints = workdir / "endpoints.yml"
+    # endpoints.yml's own stores and headers, with the benchmark's files.
     tracker = (
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'rasa_tracker.sqlite3'}\n"
+        "tracker_store:\n  type: connectors.tracker_store.ForgetfulSQLTrackerStore\n  dialect: sqlite\n"
+        f"  db: {workdir / 'rasa_tracker.sqlite3'}\n"
         if tracker_store == "sqlite"
         else ""
     )
-    endpoints.write_text("action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n" + tracker)
+    endpoints.write_text(
+        "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n  headers:\n    X-Coach-Action-Secret: ${COACH_ACTION_SECRET}\n"
+        + tracker
+    )
     credentials = workdir / "credentials.yml"
     credentials.write_text(generate((ROOT / "credentials.yml").read_text(), env)[0])
     store = "in-memory tracker store"
@@ -260,15 +264,29 @@ def start_embedded(
     started = time.perf_counter()
     target.spawn(
         "actions",
-        [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(actions_port)],
         env,
         ROOT,
     )
     args = [RASA, "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1"]
     args += ["--credentials", str(credentials), "--endpoints", str(endpoints)]
+    args += ["--enable-api", "--auth-token", secrets.token_urlsafe(24)]  # as `make run` (the scheduler's door)
     target.spawn("rasa", args, env, ROOT)
     target.wait_until_answering(started)
     return target
+
+
+def embedded_env(database_url: str, actions_port: int, extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """What `make run` gives its servers, with the benchmark's database, port and no rate limits."""
+    return base_env(
+        {
+            "DATABASE_URL": database_url,
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+            "COACH_ACTION_SECRET": secrets.token_urlsafe(32),  # as scripts/run.sh makes one per start
+            **NO_RATE_LIMITS,
+            **(extra or {}),
+        }
+    )
 
 
 def production_env(instances: int, port_base: int, prefix: str) -> Dict[str, str]:
@@ -286,6 +304,7 @@ def production_env(instances: int, port_base: int, prefix: str) -> Dict[str, str
             "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{prefix}",
             "TRACKER_DB_NAME": f"{prefix}_tracker",
             "RABBITMQ_QUEUE": f"{prefix}_analytics",
+            **NO_RATE_LIMITS,
         }
     )
     return env

@@ -255,3 +255,15 @@ def test_profile_samples_count_once_in_the_first_part_they_are_in():
         "HTTP server (Sanic), JSON and the event loop": 0.1,
     }
     assert shares("") == {}
+
+
+def test_the_coach_is_measured_as_make_run_starts_it_with_no_rate_limits_for_the_load_generator(tmp_path):
+    """The 50 simulated users share one address: with the default limits most turns would be
+    "slow down" answers, measured as errors (seen in a run before this was set)."""
+    from scripts.bench.targets import embedded_env, production_env
+
+    first, second = embedded_env("sqlite:///x", 5599), embedded_env("sqlite:///x", 5599)
+    for env in (first, production_env(2, 5500, "psoas_bench_test")):
+        assert env["COACH_RATE_PER_SENDER"] == env["COACH_RATE_PER_ADDRESS"] == "0"
+    assert first["COACH_ACTION_SECRET"] and first["COACH_ACTION_SECRET"] != second["COACH_ACTION_SECRET"]
+    assert first["ACTION_ENDPOINT_URL"] == "http://127.0.0.1:5599/webhook"
