@@ -12,7 +12,7 @@ from coach.catalog import Catalog
 from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import FaqEntry, Outcome, ScreeningQuestion
 from coach.recommend import Recommendation, recommend
-from coach.safety.findings import Finding
+from coach.safety.findings import Finding, parse_key
 from coach.safety.triage import Decision, Triage
 from coach.session import SessionState, build_plan
 from coach.store import create_db_engine
@@ -236,7 +236,7 @@ class Coach:
             if answer is None:
                 continue
             for key in q.yes_means:
-                kind, _, ident = key.partition(":")
+                kind, ident = parse_key(key)
                 findings.append(
                     Finding(kind, ident, q.id, negated=not answer, days_ago=q.yes_days_ago if answer else None)
                 )

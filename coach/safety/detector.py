@@ -17,12 +17,11 @@ from spacy.matcher import PhraseMatcher
 
 from coach.kb.loader import KnowledgeBase
 from coach.safety import context as ctx
-from coach.safety.findings import Finding
+from coach.safety.findings import Finding, parse_key
 from coach.safety.text import TypoFixer, blank_english, make_doc
 
 # Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain",
 # "exercise:rear_foot_elevated_hip_flexor_stretch" (a stretch named, for symptoms told about it).
-KINDS = ("concept", "condition", "constraint", "exercise", "lifted")  # lifted: "<kind>.<id>" said to be over
 # Pain words an injury episode needs (one of them, about the user).
 PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "sharp_pain", "warning_pain", "limp"})
 # Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
@@ -131,7 +130,7 @@ class Detector:
         spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos) + procedures)
         findings: List[Finding] = list(_age_findings(doc.text)) + list(_pregnancy_weeks(doc.text))
         for label, start, end in spans:
-            kind, _, ident = label.partition(":")
+            kind, ident = parse_key(label)
             if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
             if kind == "concept" and ident in self.injuries and ctx.figurative(doc, start):

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Literal, NewType, Optional, Tuple, cast, get_args
+
+# What a finding is about: a knowledge-base concept, condition or constraint, a stretch named in the
+# message, or "lifted" (a condition or constraint said to be over: its id is "<kind>.<id>").
+FindingKind = Literal["concept", "condition", "constraint", "exercise", "lifted"]
+FINDING_KINDS: tuple = get_args(FindingKind)
+# "<kind>:<id>", e.g. "constraint:no_kneeling": how findings are named in profiles, questions
+# ("update:constraint:no_kneeling") and decisions; a type of its own so a bare id is not passed for it.
+FindingKey = NewType("FindingKey", str)
+
+
+def finding_key(kind: FindingKind, ident: str) -> FindingKey:
+    return FindingKey(f"{kind}:{ident}")
+
+
+def parse_key(key: str) -> Tuple[FindingKind, str]:
+    """ "constraint:no_kneeling" -> ("constraint", "no_kneeling"); a key of no known kind is a
+    vocabulary or knowledge-base entry built wrong, refused here."""
+    kind, _, ident = key.partition(":")
+    if kind not in FINDING_KINDS or not ident:
+        raise ValueError(f"not a finding key: {key!r}")
+    return cast(FindingKind, kind), ident
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # concept | condition | constraint
+    kind: FindingKind
     id: str
     text: str  # the words that matched, for explanations and logs
     start: int = 0  # character offsets in the (normalised) message
@@ -26,8 +47,8 @@ class Finding:
         return not (self.negated or self.third_party or self.hypothetical)
 
     @property
-    def key(self) -> str:
-        return f"{self.kind}:{self.id}"
+    def key(self) -> FindingKey:
+        return finding_key(self.kind, self.id)
 
     def to_dict(self) -> dict:
         return asdict(self)

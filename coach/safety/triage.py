@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import Outcome, RedFlag, reference_rule
 from coach.profile import Alert, ConditionNote, Profile
-from coach.safety.findings import Finding
+from coach.safety.findings import Finding, FindingKey, finding_key
 
 if TYPE_CHECKING:  # the detector needs spaCy; deciding from findings (the action server's job) does not
     from coach.safety.detector import Detector
@@ -73,7 +73,7 @@ class Decision:
     clarify: Optional[str] = None  # what the CLARIFY question is about ("condition:hip_replacement", "flag:RF1")
     asked_about: List[str] = field(default_factory=list)  # rule ids the user asked about hypothetically
     about: Optional[str] = None  # "someone_else" when the message is about another person's health
-    updates: List[str] = field(default_factory=list)  # "constraint:no_kneeling": said to have gone; ask first
+    updates: List[FindingKey] = field(default_factory=list)  # "constraint:no_kneeling": said to have gone; ask first
     stretch: Optional[str] = None  # the exercise a STOP-STRETCH symptom happened in
 
     @property
@@ -126,7 +126,7 @@ class Decision:
             asked_about=list(data["asked_about"]),
             about=data.get("about"),
             stretch=data.get("stretch"),
-            updates=list(data.get("updates") or []),
+            updates=[FindingKey(u) for u in data.get("updates") or []],
         )
 
     def payload(self) -> Dict:
@@ -310,11 +310,12 @@ class Triage:
                 continue
             kind, _, ident = f.id.partition(".")
             held = ident in profile.constraints if kind == "constraint" else ident in profile.conditions
-            if not held or f"{kind}:{ident}" in d.updates:
+            key = finding_key("constraint" if kind == "constraint" else "condition", ident)
+            if not held or key in d.updates:
                 continue
             if kind == "condition" and self.kb.conditions[ident].outcome in (Outcome.REFER, Outcome.DEFER):
                 continue
-            d.updates.append(f"{kind}:{ident}")
+            d.updates.append(key)
 
     # -- a clinician's say-so ------------------------------------------------------------------------
     def _clearance(self, profile: Profile, findings: List[Finding]) -> None:
@@ -395,7 +396,7 @@ class Triage:
     # -- conditions and constraints ---------------------------------------------------------------
     def _note_disclosures(
         self, profile: Profile, findings: List[Finding], today: date, explained: frozenset = frozenset()
-    ) -> List[str]:
+    ) -> List[FindingKey]:
         if any(f.id == "older_adult" and f.kind == "concept" and f.about_user_now for f in findings):
             profile.older_adult = True
         # "If I kneel it kills" states a limit, so constraints ignore the hypothetical cue.
@@ -408,7 +409,7 @@ class Triage:
             and f.id not in explained
         ]
         asserted = {f.key for f in relevant if not f.negated and not (f.resolved and f.kind == "constraint")}
-        proposals: List[str] = []
+        proposals: List[FindingKey] = []
         for f in relevant:
             if f.negated or f.resolved and f.kind == "constraint":
                 if f.key in asserted:
