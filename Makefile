@@ -84,7 +84,13 @@ test-stories: $(MODEL)
 nlu-gate: $(MODEL) kb
 	$(PY) -m scripts.evaluate_nlu
 
-test: lint validate unit integration test-stories nlu-gate
+# Everything CI runs (.ci/run), inside its 30 minutes on two cores: the checks that need no model
+# (lint, validate, unit) run beside the training, then the integration tests, then the story
+# and NLU checks side by side. Each job's output is printed whole when it ends.
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint validate unit $(MODEL)
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-stories nlu-gate
 
 eval: $(MODEL) kb
 	$(PY) -m scripts.evaluate_nlu --cross-validation
