@@ -90,8 +90,7 @@ def main() -> int:
         servers = Servers(work, url)
         servers.env["COACH_TIME_SCALE"] = "1"  # real time
         try:
-            servers.start_actions()
-            servers.start_rasa()
+            servers.start()
             report("1 session, real time", asyncio.run(run_sessions(servers, 1, args.seconds)))
             report(
                 f"{args.sessions} sessions, same instant",

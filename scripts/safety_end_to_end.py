@@ -48,8 +48,7 @@ def main() -> int:
         kb_store.save(create_db_engine(url), load_directory(ROOT / "knowledge"))
         servers = Servers(Path(tmp), url)
         try:
-            servers.start_actions()
-            servers.start_rasa()
+            servers.start()
             tally: Counter = Counter()
             for case in cases:
                 sender = f"e2e-{uuid.uuid4().hex[:8]}"

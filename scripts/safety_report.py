@@ -89,8 +89,7 @@ def _over_rest(cases):
         kb_store.save(create_db_engine(url), load_directory(settings.knowledge_dir()))
         servers = Servers(Path(tmp), url)
         try:
-            servers.start_actions()
-            servers.start_rasa()
+            servers.start()
             return run_over_rest(servers.url, cases)
         finally:
             servers.stop()

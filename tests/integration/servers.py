@@ -124,10 +124,24 @@ class Servers:
         self.processes.append(process)
         return process
 
+    def start(self) -> None:
+        """Both servers, started side by side as `make run` does: Rasa calls no action while it
+        loads, so neither waits for the other (on two cores this saves the action server's start)."""
+        actions = self._spawn_actions()
+        self.start_rasa()
+        self._wait_for_actions(actions)
+
     def start_actions(self) -> None:
-        process = self._spawn(
+        self._wait_for_actions(self._spawn_actions())
+
+    def _spawn_actions(self) -> subprocess.Popen:
+        if self.processes:
+            raise RuntimeError("the action server starts first: stop_rasa() relies on that order")
+        return self._spawn(
             [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(self.actions_port)], "actions.log"
         )
+
+    def _wait_for_actions(self, process: subprocess.Popen) -> None:
         wait_until_up(f"http://127.0.0.1:{self.actions_port}/health", process, self.workdir / "actions.log")
 
     def credentials(self) -> str:
@@ -189,8 +203,7 @@ def running(workdir: Path, database_url: str, env: Optional[Mapping[str, str]] =
     """Both servers for a `with` block; `env` adds or overrides variables (a channel's settings)."""
     servers = Servers(workdir, database_url, env=env, **options)
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         yield servers
     finally:
         servers.stop()

@@ -85,8 +85,7 @@ def fault_servers(tmp_path_factory, kb):
     kb_store.save(create_db_engine(url), kb)
     servers = Servers(workdir, url, env={"COACH_REPLY_DEADLINE_SECONDS": str(DEADLINE)})
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         yield servers
     finally:
         servers.stop()
@@ -205,8 +204,7 @@ def cut_servers(tmp_path_factory, kb):
         RABBITMQ_QUEUE=f"{name}_analytics",
     )
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         yield servers, pg, rds
     finally:
         servers.stop()

@@ -56,8 +56,7 @@ class Privacy:
         s.rasa_port, s.actions_port, s.host_port = next_free_port(), next_free_port(), next_free_port()
         s.env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{s.actions_port}/webhook"
         s.env["COACH_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{s.host_port}"
-        s.start_actions()
-        s.start_rasa()
+        s.start()
         self.servers = s
 
     def restart(self) -> None:

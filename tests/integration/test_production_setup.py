@@ -66,8 +66,7 @@ def production_servers(tmp_path_factory, kb, postgres_db):
         RABBITMQ_QUEUE=f"{postgres_db}_analytics",
     )
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         yield servers, url
     finally:
         servers.stop()

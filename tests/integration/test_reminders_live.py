@@ -74,8 +74,7 @@ class Stack:
         return start + timedelta(seconds=(time.time() - real) / SCALE)
 
     def start(self, schedulers: int = 1) -> None:
-        self.servers.start_actions()
-        self.servers.start_rasa()
+        self.servers.start()
         for _ in range(schedulers):
             log = self.workdir / f"scheduler-{len(self.schedulers)}.log"
             self.schedulers.append(

@@ -50,8 +50,7 @@ def secure_servers(tmp_path_factory, kb):
     }
     servers = Servers(workdir, url, env=env)
     try:
-        servers.start_actions()
-        servers.start_rasa()
+        servers.start()
         yield servers
     finally:
         servers.stop()

@@ -51,6 +51,14 @@ class Chat:
         self.input.fill(text)
         self.input.press("Enter")
 
+    def say_and_wait_for_an_answer(self, text: str) -> None:
+        """Sends `text` and waits until at least one more coach message is shown: how many
+        messages an answer takes (an answer and then the consent question, say) is the coach's
+        business, not the widget's."""
+        shown_before = self.bot.count()
+        self.say(text)
+        expect(self.bot.nth(shown_before)).to_be_attached()
+
     def bot_reply(self, containing: str) -> Locator:
         reply = self.bot.filter(has_text=containing).last
         expect(reply).to_be_visible()

@@ -73,12 +73,10 @@ def test_empty_input_says_what_to_do_and_sends_nothing(new_page, servers):
 def test_unicode_and_injection_are_sent_and_shown_as_typed(new_page, servers):
     page, chat = _ready_chat(new_page, servers)
     unicode_text = "Ça tire 🧘‍♀️ 髋部很紧 — مرحبا"
-    chat.say(unicode_text)
+    chat.say_and_wait_for_an_answer(unicode_text)  # the coach answered something
     expect(chat.user.last.locator(".pc-msg-text")).to_have_text(unicode_text)
-    expect(chat.bot).to_have_count(2)  # the coach answered something
-    chat.say(INJECTION)
+    chat.say_and_wait_for_an_answer(INJECTION)
     expect(chat.user.last.locator(".pc-msg-text")).to_have_text(INJECTION)
-    expect(chat.bot).to_have_count(3)
     assert chat.log.locator("img, script").count() == 0
     assert page.evaluate("window.pwned") is None
     screenshot(page, "widget-injection-as-text")
