@@ -41,11 +41,12 @@ from coach.channel_settings import SLACK_DEFAULT_API_URL, slack_problems
 from coach.logs import failure, sender_tag
 from connectors import wording
 from connectors.channel_store import ChannelStore
+from connectors.channel_turn import run_channel_turn
 from connectors.guard import guard
 from connectors.render import BotMessage, stored_payload_key
 from connectors.render.slack import answered, payloads_needing_keys, render
 from connectors.render.telegram import export_tokens
-from connectors.socketio import cap_request_size, problem_with
+from connectors.socketio import cap_request_size
 
 logger = logging.getLogger(__name__)
 
@@ -325,28 +326,18 @@ class CoachSlackInput(SlackInput):
 
     async def _deliver(self, text: str, route: SlackRoute, on_new_message: Callable) -> None:
         out = self._output(route)
-        problem = problem_with(text)
-        if problem:
-            await out.send_response(route.user_id or "", {"text": problem, "custom": {"type": "input_error"}})
-            return
-        sender = route.user_id or ""
-        refused = await guard().admit(sender)
-        if refused is not None:
-            await out.send_response(sender, refused.as_message())
-            return
-        message = UserMessage(
+        await run_channel_turn(
+            route.user_id or "",
             text,
             out,
-            route.user_id,
-            input_channel=self.name(),
-            metadata={"slack": {"from_channel": bool(route.origin_channel)}},
-        )
-        await guard().turn(
-            sender,
-            text,
-            lambda: on_new_message(message),
-            lambda: out.sent,
-            lambda reply: out.send_response(sender, reply.as_message()),
+            lambda: UserMessage(
+                text,
+                out,
+                route.user_id,
+                input_channel=self.name(),
+                metadata={"slack": {"from_channel": bool(route.origin_channel)}},
+            ),
+            on_new_message,
         )
 
     def _output(self, route: SlackRoute) -> CoachSlackOutput:

@@ -46,10 +46,11 @@ from coach.channel_settings import TELEGRAM_DEFAULT_API_URL, telegram_problems
 from coach.logs import failure, sender_tag
 from connectors import wording
 from connectors.channel_store import ChannelStore
+from connectors.channel_turn import run_channel_turn
 from connectors.guard import guard
 from connectors.render import BotMessage, stored_payload_key
 from connectors.render.telegram import ApiCall, answered, document, export_tokens, payloads_needing_keys, render
-from connectors.socketio import cap_request_size, problem_with
+from connectors.socketio import cap_request_size
 
 logger = logging.getLogger(__name__)
 
@@ -317,24 +318,15 @@ class CoachTelegramInput(TelegramInput):
     async def _deliver(
         self, text: str, route: TelegramRoute, out: CoachTelegramOutput, on_new_message: Callable
     ) -> None:
-        problem = problem_with(text)
-        if problem:
-            await out.send_response(str(route.user_id), {"text": problem, "custom": {"type": "input_error"}})
-            return
         sender = str(route.user_id)
-        refused = await guard().admit(sender)
-        if refused is not None:
-            await out.send_response(sender, refused.as_message())
-            return
-        message = UserMessage(
-            text, out, sender, input_channel=self.name(), metadata={"telegram": {"chat_type": route.chat_type}}
-        )
-        await guard().turn(
+        await run_channel_turn(
             sender,
             text,
-            lambda: on_new_message(message),
-            lambda: out.sent,
-            lambda reply: out.send_response(sender, reply.as_message()),
+            out,
+            lambda: UserMessage(
+                text, out, sender, input_channel=self.name(), metadata={"telegram": {"chat_type": route.chat_type}}
+            ),
+            on_new_message,
         )
 
     def _addressed_to_bot(self, message: Dict[str, Any], text: Any) -> bool:
