@@ -16,22 +16,26 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export COACH_ACTION_SECRET ?=
 
 MODEL := models/coach.tar.gz
+# The learned safety reader (coach/safety/reader.py): built from the labelled messages it may learn from.
+READER := models/safety_reader.pkl
+READER_INPUTS := $(wildcard tests/safety/real/tuning_r*.yml tests/safety/real/opened_r*.yml) \
+  tests/safety/cases.yml tests/safety/blind_cases.yml coach/safety/reader.py coach/safety/labels.py scripts/train_reader.py
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
 .PHONY: run run-production voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook purge
 
-run: $(VENV)/.installed kb $(MODEL)
+run: $(VENV)/.installed kb $(MODEL) $(READER)
 	@scripts/run.sh
 
 # Two Rasa servers and two action servers behind HAProxy, on the local PostgreSQL, Redis and
 # RabbitMQ (docs/deploy.md; settings in deploy/production.env). A DATABASE_URL you set wins;
 # this Makefile's SQLite default does not apply here.
-run-production: $(VENV)/.installed $(MODEL)
+run-production: $(VENV)/.installed $(MODEL) $(READER)
 	@$(if $(filter file,$(origin DATABASE_URL)),env -u DATABASE_URL) $(PY) -m scripts.production
 
 # Hands-free: microphone -> coach -> speakers (VOICE_ARGS="--text" or "--wav-in a.wav b.wav").
 # Starts the coach's servers for the loop's lifetime unless `make run` already has them up.
-voice: $(VENV)/.installed kb $(MODEL)
+voice: $(VENV)/.installed kb $(MODEL) $(READER)
 	@scripts/voice.sh $(VOICE_ARGS)
 
 # The first run's long steps say what they do, show progress and how long they took
@@ -59,9 +63,12 @@ $(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
 	@$(PY) scripts/progress.py "Training the model (config, domain or data changed; a few minutes on two cores)" --kind train -- \
 	  $(RASA) train --fixed-model-name coach --out models && touch $@
 
-train: $(MODEL)
+$(READER): $(VENV)/.installed $(READER_INPUTS)
+	@$(PY) -m scripts.train_reader --out $@
 
-PY_SOURCES := coach actions connectors nlu_components voice rasa_fixes.py tests scripts
+train: $(MODEL) $(READER)
+
+PY_SOURCES := coach actions connectors nlu_components voice rasa_fixes.py tests scripts evaluation
 
 # ruff, then mypy on the packages and with the settings in pyproject.toml's [tool.mypy].
 lint: $(VENV)/.installed
@@ -72,16 +79,16 @@ lint: $(VENV)/.installed
 validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warnings --quiet
 
-unit: $(VENV)/.installed kb
+unit: $(VENV)/.installed kb $(READER)
 	$(PY) -m pytest -q tests/unit tests/safety
 
-integration: $(VENV)/.installed kb $(MODEL)
+integration: $(VENV)/.installed kb $(MODEL) $(READER)
 	$(PY) -m pytest -q -rs --durations=30 tests/integration
 
-test-stories: $(MODEL)
+test-stories: $(MODEL) $(READER)
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/stories --quiet
 
-nlu-gate: $(MODEL) kb
+nlu-gate: $(MODEL) $(READER) kb
 	$(PY) -m scripts.evaluate_nlu
 
 # Everything CI runs (.ci/run), inside its 30 minutes on two cores: the checks that need no model
@@ -92,12 +99,12 @@ test:
 	@$(MAKE) --no-print-directory integration
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-stories nlu-gate
 
-eval: $(MODEL) kb
+eval: $(MODEL) $(READER) kb
 	$(PY) -m scripts.evaluate_nlu --cross-validation
 
 # The coach against the stock `rasa init` bot in one run (docs/performance.md); about 20 minutes.
 # BENCH_ARGS="--quick" for a short development run, "--help" for the options.
-bench: $(VENV)/.installed kb $(MODEL)
+bench: $(VENV)/.installed kb $(MODEL) $(READER)
 	$(PY) -m scripts.benchmark $(BENCH_ARGS)
 
 # Registers TELEGRAM_WEBHOOK_URL with Telegram (once, and after the URL or secret changes; docs/channels.md).

@@ -19,6 +19,11 @@ def knowledge_dir() -> Path:
     return Path(os.environ.get("COACH_KNOWLEDGE_DIR") or PROJECT_ROOT / "knowledge")
 
 
+def reader_path() -> Path:
+    """The learned safety reader, built by `make train` (coach/safety/reader.py)."""
+    return Path(os.environ.get("COACH_READER_PATH") or PROJECT_ROOT / "models" / "safety_reader.pkl")
+
+
 def screening_valid_days() -> int:
     """How long a completed screening counts before the coach asks again."""
     return int(os.environ.get("COACH_SCREENING_VALID_DAYS", "30"))

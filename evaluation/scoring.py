@@ -21,26 +21,14 @@ from typing import Dict, Iterable, List, Optional
 
 import yaml
 
+from coach.safety.labels import CATEGORIES, HIGH_STAKES, category_of
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "safety" / "real"
-CATEGORIES = ("high_stakes", "referral", "deferral", "in_stretch", "third_party", "out_of_scope", "ordinary")
-HIGH_STAKES = {"EMERGENCY", "URGENT", "CRISIS"}
-COACHING = {"PROCEED", "CAUTION", "EXCLUDE", "CLARIFY"}
 
 
 def load_set(path: Path) -> List[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
-
-
-def category_of(case: dict) -> str:
-    if case.get("category"):
-        return case["category"]
-    outcome = case["outcome"]
-    if outcome in HIGH_STAKES:
-        return "high_stakes"
-    if outcome == "OUT-OF-SCOPE":
-        return "third_party" if case.get("third_party") else "out_of_scope"
-    return {"REFER": "referral", "DEFER": "deferral", "STOP-STRETCH": "in_stretch"}.get(outcome, "ordinary")
 
 
 @dataclass

@@ -5,7 +5,7 @@ python -m scripts.safety_gates --write    # record today's core figures as the g
 
 Gates are counts (messages right per category, ordinary messages stopped, exclusions leaked)
 for each set file, through the core (tests/safety/test_real_messages.py) and over REST
-(tests/integration/test_real_messages_over_rest.py, which records its own with --write-rest).
+(tests/integration/test_real_messages_over_rest.py checks those recorded with --rest --write).
 CI fails below the figures reached, not below lower ones: raise a gate only with the evidence
 in docs/safety.md. Blind sets print totals only.
 """
@@ -46,7 +46,7 @@ def read_gates() -> Dict:
 def write_gates(gates: Dict) -> None:
     header = (
         "# Figures the real-message sets must keep (counts). Written by python -m scripts.safety_gates --write\n"
-        "# (core) and the REST test with --write-rest; CI fails below them. Evidence: docs/safety.md.\n"
+        "# (core) and with --rest --write (over REST); CI fails below them. Evidence: docs/safety.md.\n"
     )
     GATES.write_text(header + yaml.safe_dump(gates, sort_keys=True))
 

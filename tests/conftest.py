@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from coach import settings
 from coach.kb.loader import KnowledgeBase, load_directory
 from coach.safety.triage import Triage
 from coach.store import create_db_engine
 from coach.store import knowledge as kb_store
+from scripts.train_reader import ensure as ensure_reader
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +23,9 @@ def kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def triage(kb) -> Triage:
+    # The rules and the learned reader, as the coach runs them (`make unit` builds the reader first;
+    # a plain `pytest` builds it here when it is missing or stale).
+    ensure_reader(settings.reader_path())
     return Triage(kb)
 
 

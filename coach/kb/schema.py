@@ -305,6 +305,8 @@ class Texts(Strict):
     clarify_when: str  # {label}: asks when a time-sensitive condition (surgery…) happened
     clarify_current: str  # {flag}: asks whether a past red-flag symptom is happening now
     clarify_cleared: str  # {label}: asks whether a condition is controlled and cleared for exercise
+    # outcome -> what to say when the learned reader (not a rule) raised it (coach/safety/reader.py)
+    learned_reader: Dict[str, str]
     red_flag_check: str  # asked when the classifier suspects a red flag the rules did not find
     red_flag_check_options: List[CheckOption] = Field(min_items=2)
 

@@ -11,7 +11,7 @@ import re
 from bisect import bisect_right
 from dataclasses import replace
 from datetime import date
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from spacy.matcher import PhraseMatcher
 
@@ -19,6 +19,9 @@ from coach.kb.loader import KnowledgeBase
 from coach.safety import context as ctx
 from coach.safety.findings import Finding, parse_key
 from coach.safety.text import TypoFixer, blank_english, make_doc
+
+if TYPE_CHECKING:  # loaded by whoever builds the detector; spaCy work needs no scikit-learn
+    from coach.safety.reader import LearnedReader
 
 # Match labels are "<kind>:<id>", e.g. "concept:saddle_numbness", "condition:knee_pain",
 # "exercise:rear_foot_elevated_hip_flexor_stretch" (a stretch named, for symptoms told about it).
@@ -62,7 +65,8 @@ NOT_DOING_IT = re.compile(
 
 
 class Detector:
-    def __init__(self, kb: KnowledgeBase):
+    def __init__(self, kb: KnowledgeBase, reader: Optional[LearnedReader] = None):
+        self.reader = reader  # the learned reader's suspicion rides along with the rules' findings
         phrases: Dict[str, List[str]] = {}
         for concept in kb.concepts.values():
             phrases[f"concept:{concept.id}"] = concept.phrases
@@ -172,7 +176,23 @@ class Detector:
         findings += self._implied(findings)
         findings += self._episodes(doc, findings, today)
         findings += self._in_a_stretch(doc, findings)
-        return findings + self._lasting(findings)
+        return findings + self._lasting(findings) + self._suspicion(text)
+
+    def _suspicion(self, text: str) -> List[Finding]:
+        """The learned reader's outcome for the whole message, when it has one to add; the words
+        that weighed most are its `text`, for the explanation (coach/safety/reader.py)."""
+        suspicion = self.reader.suspect(text) if self.reader else None
+        if suspicion is None:
+            return []
+        return [
+            Finding(
+                kind="suspicion",
+                id=suspicion.outcome,
+                text=", ".join(suspicion.words),
+                end=len(text),
+                probability=suspicion.probability,
+            )
+        ]
 
     def _implied(self, findings: List[Finding]) -> List[Finding]:
         """A concept that stands for a condition ("my physio said no stretching yet" -> PQ5)."""

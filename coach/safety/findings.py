@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass
 from typing import Literal, NewType, Optional, Tuple, cast, get_args
 
 # What a finding is about: a knowledge-base concept, condition or constraint, a stretch named in the
-# message, or "lifted" (a condition or constraint said to be over: its id is "<kind>.<id>").
-FindingKind = Literal["concept", "condition", "constraint", "exercise", "lifted"]
+# message, "lifted" (a condition or constraint said to be over: its id is "<kind>.<id>"), or
+# "suspicion": the learned reader's outcome for the whole message (its id an outcome such as
+# "REFER", or "THIRD"; coach/safety/reader.py), which may only add caution.
+FindingKind = Literal["concept", "condition", "constraint", "exercise", "lifted", "suspicion"]
 FINDING_KINDS: tuple = get_args(FindingKind)
 # "<kind>:<id>", e.g. "constraint:no_kneeling": how findings are named in profiles, questions
 # ("update:constraint:no_kneeling") and decisions; a type of its own so a bare id is not passed for it.
@@ -40,6 +42,7 @@ class Finding:
     resolved: bool = False
     days_ago: Optional[float] = None
     duration_days: Optional[float] = None
+    probability: Optional[float] = None  # a suspicion's, as the reader gave it
 
     @property
     def about_user_now(self) -> bool:

@@ -14,6 +14,7 @@ from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import Outcome, RedFlag, reference_rule
 from coach.profile import Alert, ConditionNote, Profile
 from coach.safety.findings import Finding, FindingKey, finding_key
+from coach.safety.labels import THIRD
 
 if TYPE_CHECKING:  # the detector needs spaCy; deciding from findings (the action server's job) does not
     from coach.safety.detector import Detector
@@ -50,6 +51,7 @@ INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
 CLINICIAN_LIMIT = "clinician_limit"
+READER_RULE = "LR1"  # the learned reader raised the outcome (docs/rules.md)
 # Findings that say nothing about anyone's health (who is asking, which stretch was named).
 NOT_HEALTH = {
     "own_body",
@@ -164,8 +166,9 @@ class Triage:
         # Built on first use: deciding from findings (the action server's job) needs no spaCy.
         if self._detector is None:
             from coach.safety.detector import Detector
+            from coach.safety.reader import default_reader
 
-            self._detector = Detector(self.kb)
+            self._detector = Detector(self.kb, reader=default_reader())
         return self._detector
 
     def assess(
@@ -209,7 +212,36 @@ class Triage:
         self._lifted(d, profile, findings)
         self._clearance(profile, findings)
         self._profile_outcomes(d, profile, today)
+        self._learned_caution(d, findings, in_session)
         return d, profile
+
+    # -- the learned reader ------------------------------------------------------------------------
+    def _learned_caution(self, d: Decision, findings: List[Finding], in_session: bool) -> None:
+        """The learned reader's suspicion raises a coaching decision, after every rule and never
+        the other way: a stop stays the rules' own, and nothing the reader says is remembered
+        (no alert, no profile entry), so the next message is judged afresh. Outside guided
+        sessions only: it learned from first messages, and in a session the IS rules listen.
+        A question the rules ask comes first (a CLARIFY, or the red-flag checklist for vague words
+        such as "down there feels weird"): their answer is judged by the rules, which is more
+        precise than the reader's guess at the same thing."""
+        if in_session or d.stops_coaching or d.outcome is Outcome.CLARIFY:
+            return
+        if any(f.kind == "concept" and f.id in self.checklist_triggers and f.about_user_now for f in findings):
+            return
+        suspicion = next((f for f in findings if f.kind == "suspicion"), None)
+        if suspicion is None:
+            return
+        outcome = Outcome.OUT_OF_SCOPE if suspicion.id == THIRD else Outcome(suspicion.id)
+        self._escalate(d, outcome, READER_RULE)
+        d.messages.insert(0, self.kb.texts.learned_reader[suspicion.id])
+        d.clarify = None  # the question it would have asked waits behind the stop
+        if suspicion.id == THIRD:
+            d.about = "someone_else"
+        if outcome is Outcome.STOP_STRETCH:
+            named = [f for f in findings if f.kind == "exercise" and not f.negated and not f.third_party]
+            if named:
+                d.stretch = named[0].id
+                d.excluded.setdefault(d.stretch, "it gave you symptoms that mean stopping")
 
     def _over(self, f: Finding) -> bool:
         """An episode that is an emergency only while it happens (a faint), told as days old."""

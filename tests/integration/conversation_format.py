@@ -49,7 +49,7 @@ EXERCISE_IDS = (
 CURRENT_STRETCH = "$current"  # the exercise of the last session step the coach sent before this turn
 PAYLOAD_TYPES = ("recommendation", "safety", "screening_question", "session_step", "exercise", "faq", "input_error")
 PHASES = ("get_ready", "hold", "halfway", "rest", "switch_sides", "done")
-RULE_ID = re.compile(r"^(RF|PQ|CI|IS|SC)\d+$")
+RULE_ID = re.compile(r"^(RF|PQ|CI|IS|SC|LR)\d+$")
 # Rule ids of shared/reference/safety-rules.md; the knowledge base may add its own (RF12...).
 REFERENCE_RULE_IDS = frozenset(
     [f"RF{i}" for i in range(1, 12)]

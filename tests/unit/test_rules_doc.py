@@ -16,10 +16,11 @@ import pytest
 
 from coach.kb.loader import KnowledgeBase, load_directory
 from coach.kb.schema import Outcome, reference_rule
+from coach.safety.triage import READER_RULE
 from tests.conftest import ROOT
 
 RULES_DOC = ROOT / "docs" / "rules.md"
-ROW = re.compile(r"^\| (?P<id>(?:RF|PQ|CI|IS|SC)\d+[a-z]?) \|")
+ROW = re.compile(r"^\| (?P<id>(?:RF|PQ|CI|IS|SC|LR)\d+[a-z]?) \|")
 COLUMNS = ("id", "trigger", "outcome", "says", "reference")
 OUTCOME_WORDS = {o.value for o in Outcome}
 
@@ -48,7 +49,7 @@ def rule_rows(text: str) -> Dict[str, List[List[str]]]:
 def used_rule_ids(kb: KnowledgeBase) -> Set[str]:
     """Every rule id the knowledge base can report: red-flag entries and the rule_ids of
     conditions, constraints and screening questions."""
-    ids = set(kb.red_flags)
+    ids = set(kb.red_flags) | {READER_RULE}  # the learned reader's, worded in texts.learned_reader
     for entry in [*kb.conditions.values(), *kb.constraints.values(), *kb.screening]:
         ids.update(entry.rule_ids)
     return ids
@@ -144,7 +145,7 @@ def payload_problems(kb: KnowledgeBase, text: str) -> List[str]:
 
 def test_the_knowledge_base_uses_rule_ids_of_every_family(knowledge):
     used = used_rule_ids(knowledge)
-    assert {rule_id[:2] for rule_id in used} == {"RF", "PQ", "CI", "IS", "SC"}
+    assert {rule_id[:2] for rule_id in used} == {"RF", "PQ", "CI", "IS", "SC", "LR"}
 
 
 def test_every_rule_id_has_exactly_one_row_and_no_row_is_stale(knowledge, doc):
