@@ -16,7 +16,8 @@ written into docs/performance.md (between its markers; the analysis around them 
 
 Layouts: embedded (`make run`), embedded-memory (the same with Rasa's in-memory tracker store:
 what the tracker store costs), embedded-stock-sqlite (the same with Rasa's own SQLite journal
-setting, COACH_TRACKER_SQLITE_WAL=0: what rasa_fixes' WAL setting saves), productionN (`make run-production` with N Rasa servers and N
+setting, COACH_TRACKER_SQLITE_WAL=0: what rasa_fixes' WAL setting saves), embedded-rebuild (the
+same with COACH_TRACKER_KEEP=0: the tracker rebuilt from SQL every turn, as Rasa does), productionN (`make run-production` with N Rasa servers and N
 action servers behind HAProxy), production1-workersN (one Rasa server with N Sanic workers).
 The production layouts need this machine's PostgreSQL, Redis and RabbitMQ and HAProxy; they use
 databases of their own (psoas_bench, psoas_bench_tracker). Ports 5500-5599.
@@ -128,6 +129,15 @@ def start(layout: str, work: Path, model: Path, starter_dir: Path, port_base: in
             extra_env={"COACH_TRACKER_SQLITE_WAL": "0"},
             name="coach (embedded, Rasa's stock SQLite journal)",
         )
+    if layout == "embedded-rebuild":  # what keeping the last saved trackers saves
+        return targets.start_embedded(
+            port_base + 8,
+            port_base + 9,
+            folder,
+            model,
+            extra_env={"COACH_TRACKER_KEEP": "0"},
+            name="coach (embedded, tracker rebuilt from SQL every turn)",
+        )
     if layout == "embedded-memory":
         return targets.start_embedded(
             port_base + 4,
@@ -144,7 +154,8 @@ def start(layout: str, work: Path, model: Path, starter_dir: Path, port_base: in
             int(match.group(1)), port_base, folder, extra_env={"SANIC_WORKERS": workers} if workers else None
         )
     raise SystemExit(
-        f"unknown layout {layout!r} (starter, embedded, embedded-memory, productionN, production1-workersN)"
+        f"unknown layout {layout!r} (starter, embedded, embedded-memory, embedded-rebuild, embedded-stock-sqlite, "
+        "productionN, production1-workersN)"
     )
 
 

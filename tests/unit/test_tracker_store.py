@@ -106,3 +106,113 @@ def test_a_kept_forget_question_and_later_turns_save_as_usual(tmp_path):
     run(s.save(tracker))
     with s.session_scope() as session:
         assert session.query(s.SQLEvent).filter(s.SQLEvent.sender_id == "keeper").count() == 10
+
+
+# -- kept trackers: the last saved conversations are handed back while SQL still agrees -------------
+
+
+def sql_events(s, sender):
+    with s.session_scope() as session:
+        return [row.type_name for row in session.query(s.SQLEvent).filter(s.SQLEvent.sender_id == sender)]
+
+
+def test_a_saved_tracker_is_handed_back_and_only_its_new_events_are_written(tmp_path):
+    s = store(tmp_path)
+    tracker = DialogueStateTracker("kept", [])
+    turn(tracker, "hello")
+    run(s.save(tracker))
+    again = run(s.retrieve("kept"))
+    assert again is tracker  # no rebuild from SQL
+    turn(again, "my hips are tight")
+    run(s.save(again))
+    assert len(sql_events(s, "kept")) == len(tracker.events) == 10  # each event once
+    rebuilt = ForgetfulSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.sqlite3"))
+    assert [e.as_dict() for e in run(rebuilt.retrieve("kept")).events] == [e.as_dict() for e in tracker.events]
+
+
+def test_another_instance_s_write_is_seen_and_the_tracker_rebuilt(tmp_path):
+    first, second = store(tmp_path), store(tmp_path)
+    tracker = DialogueStateTracker("shared", [])
+    turn(tracker, "hello")
+    run(first.save(tracker))
+    theirs = run(second.retrieve("shared"))
+    turn(theirs, "written by the other instance")
+    run(second.save(theirs))
+    mine = run(first.retrieve("shared"))
+    assert mine is not tracker and len(mine.events) == 10
+    turn(mine, "and on")
+    run(first.save(mine))
+    assert len(sql_events(first, "shared")) == 15
+
+
+def test_a_tracker_changed_by_a_failed_turn_is_rebuilt_from_sql(tmp_path):
+    s = store(tmp_path)
+    tracker = DialogueStateTracker("failed", [])
+    turn(tracker, "hello")
+    run(s.save(tracker))
+    half = run(s.retrieve("failed"))
+    half.update(UserUttered("this turn never saved", {"name": "greet", "confidence": 1.0}))
+    fresh = run(s.retrieve("failed"))
+    assert fresh is not half and len(fresh.events) == 5
+
+
+def test_a_new_session_in_a_turn_is_not_kept_so_retrieve_returns_only_the_latest_session(tmp_path):
+    from rasa.shared.core.events import SessionStarted
+
+    s = store(tmp_path)
+    tracker = DialogueStateTracker("sessions", [])
+    tracker.update(SessionStarted())
+    turn(tracker, "hello")
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    turn(tracker, "back a day later")
+    run(s.save(tracker))
+    again = run(s.retrieve("sessions"))
+    assert again is not tracker
+    assert sum(isinstance(e, SessionStarted) for e in again.events) == 1
+
+
+def test_forgetting_or_a_purge_elsewhere_drops_the_kept_tracker(tmp_path):
+    s = store(tmp_path)
+    tracker = DialogueStateTracker("gone", [])
+    turn(tracker, "hello")
+    run(s.save(tracker))
+    other = store(tmp_path)
+    other.delete("gone")  # a purge by another process
+    assert run(s.retrieve("gone")) is None
+    turn(tracker, "hello")
+    run(s.save(tracker))
+    s.delete("gone")
+    assert run(s.retrieve("gone")) is None
+
+
+def test_the_broker_gets_each_new_event_once_from_a_kept_tracker(tmp_path, monkeypatch):
+    from rasa.core.brokers.pika import PikaEventBroker
+
+    monkeypatch.setattr(PikaEventBroker, "publish", lambda self, event, headers=None: self._publish(event))
+    analytics = Analytics()
+    s = store(tmp_path, analytics)
+    tracker = DialogueStateTracker("counted", [])
+    turn(tracker, "hello")
+    run(s.save(tracker))
+    first = len(analytics.published)
+    kept = run(s.retrieve("counted"))
+    assert kept is tracker
+    turn(kept, "again")
+    run(s.save(kept))
+    assert len(analytics.published) == 2 * first > 0
+
+
+def test_keeping_can_be_switched_off_and_is_bounded(tmp_path, monkeypatch):
+    monkeypatch.setenv("COACH_TRACKER_KEEP", "0")
+    s = store(tmp_path)
+    tracker = DialogueStateTracker("off", [])
+    turn(tracker, "hello")
+    run(s.save(tracker))
+    assert run(s.retrieve("off")) is not tracker
+    monkeypatch.setenv("COACH_TRACKER_KEEP", "2")
+    for name in ("a", "b", "c"):
+        t = DialogueStateTracker(name, [])
+        turn(t, "hello")
+        run(s.save(t))
+    assert list(s._kept) == ["b", "c"]
