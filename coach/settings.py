@@ -160,6 +160,14 @@ def reply_deadline_seconds() -> float:
     return _positive_float("COACH_REPLY_DEADLINE_SECONDS", "5")
 
 
+def db_connect_timeout() -> int:
+    """COACH_DB_CONNECT_TIMEOUT (default 3, whole seconds as libpq takes them): how long a new
+    PostgreSQL connection may take before it fails. SQLAlchemy is synchronous in the servers' one
+    event loop, so a database that accepts the connection and never answers would otherwise stall
+    every conversation of the process until the operating system gives up (minutes)."""
+    return max(1, int(_positive_float("COACH_DB_CONNECT_TIMEOUT", "3")))
+
+
 # -- where the servers listen and who may call them ------------------------------------------------
 LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "localhost")
 

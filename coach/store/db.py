@@ -13,6 +13,19 @@ from coach.store import progress_models, reminder_models  # noqa: F401  (registe
 from coach.store.models import Base
 
 
+def postgres_connect_args() -> dict:
+    """libpq settings so an unreachable or silent PostgreSQL fails fast instead of hanging: a
+    connect timeout, and TCP keepalives that notice a server gone quiet under an open connection
+    (after about 10 + 3 x 5 s). The channels' reply deadline answers the user meanwhile."""
+    return {
+        "connect_timeout": settings.db_connect_timeout(),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+
+
 def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> Engine:
     """An engine whose coach tables are at the newest schema (create_tables=False: as found).
 
@@ -29,6 +42,8 @@ def create_db_engine(url: Optional[str] = None, create_tables: bool = True) -> E
         # held across an await never waits for a connection in the one event-loop thread.
         options = {"poolclass": QueuePool, "pool_size": 2, "max_overflow": -1}
         options["connect_args"] = {"check_same_thread": False}
+    if url.startswith(("postgresql", "postgres")):
+        options["connect_args"] = postgres_connect_args()
     engine = create_engine(url, future=True, pool_pre_ping=True, **options)
     if engine.dialect.name == "sqlite":
         # Two servers (Rasa and actions) share the file: wait for locks instead of failing.
