@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import List
+from typing import List, Optional, Tuple
 
 from coach import settings
 from coach.safety.reader import LearnedReader, examples_from
@@ -32,9 +32,12 @@ def training_files() -> List[Path]:
     return files
 
 
-def build() -> LearnedReader:
-    cases = [case for path in training_files() for case in load_set(path)]
-    return LearnedReader.train(examples_from(cases))
+def training_examples() -> List[Tuple[str, str]]:
+    return examples_from([case for path in training_files() for case in load_set(path)])
+
+
+def build(examples: Optional[List[Tuple[str, str]]] = None) -> LearnedReader:
+    return LearnedReader.train(training_examples() if examples is None else examples)
 
 
 def inputs() -> List[Path]:
@@ -56,9 +59,10 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=settings.reader_path())
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    reader = build()
+    examples = training_examples()
+    reader = build(examples)
     reader.save(args.out)
-    counts = Counter(label for _, label in examples_from([c for p in training_files() for c in load_set(p)]))
+    counts = Counter(label for _, label in examples)
     print(
         f"Learned safety reader: {reader.trained_on} messages from {len(training_files())} files "
         f"({', '.join(f'{k} {v}' for k, v in counts.most_common())}), "

@@ -32,9 +32,8 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from coach import settings
 from coach.safety.labels import COACH, READER_ADDS, THIRD, category_of
 
-# Anything else the reader was trained on (COACH; CLARIFY, where a label's category is stop-level
-# but its outcome a question) means it has nothing to add.
-ACTIONABLE = READER_ADDS
+# It may add only READER_ADDS; anything else it was trained on (COACH; CLARIFY, where a label's
+# category is stop-level but its outcome a question) means it has nothing to add.
 THRESHOLD = 0.6
 # It reads stories: the real messages it learned from have 10 words or more (median about 77).
 # Shorter ones are replies and requests ("I don't want to", "my lower back aches"), outside what
@@ -47,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Suspicion:
-    outcome: str  # one of ACTIONABLE
+    outcome: str  # one of READER_ADDS
     probability: float
     words: Tuple[str, ...]  # the words that weighed most for it, most first
 
@@ -87,7 +86,7 @@ class LearnedReader:
         self.threshold = threshold
         model: LogisticRegression = pipeline.named_steps["model"]
         self.classes: List[str] = [str(c) for c in model.classes_]
-        if not set(self.classes) & set(ACTIONABLE):
+        if not set(self.classes) & set(READER_ADDS):
             raise ValueError(f"the reader was trained on no outcome it could add: {self.classes}")
         words: TfidfVectorizer = pipeline.named_steps["features"].transformer_list[0][1]
         self._vocabulary = np.array(words.get_feature_names_out())
@@ -109,7 +108,7 @@ class LearnedReader:
             return None
         scores = self.probabilities(text)
         outcome, probability = max(scores.items(), key=lambda kv: kv[1])
-        if outcome not in ACTIONABLE or probability < self.threshold:
+        if outcome not in READER_ADDS or probability < self.threshold:
             return None
         return Suspicion(outcome, round(float(probability), 3), self.weighing_words(text, outcome))
 
