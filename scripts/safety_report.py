@@ -48,12 +48,19 @@ def main(argv=None) -> int:
     parser.add_argument("--rest", action="store_true", help="through the real servers over REST")
     parser.add_argument("--misses", action="store_true", help="list failures (not for blind sets)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--sure-only", action="store_true", help="only messages whose labeller was sure (`sure` not false)"
+    )
     args = parser.parse_args(argv)
     blind = "blind" in args.set and args.set != "blind-2026"
     if args.misses and blind:
         print("The blind half is not for reading while the rules change: totals only.", file=sys.stderr)
         return 2
-    cases = [c for c in cases_of(args.set) if not (args.rest and c.get("in_session"))]
+    cases = [
+        c
+        for c in cases_of(args.set)
+        if not (args.rest and c.get("in_session")) and not (args.sure_only and c.get("sure") is False)
+    ]
     started = time.perf_counter()
     if args.rest:
         figures, pairs = _over_rest(cases)

@@ -71,6 +71,8 @@ def as_case(m: dict) -> dict:
         "source": m["source"],
         "kind": m.get("kind"),
         "note": m.get("note"),
+        # The labeller's own doubt: false when a second labeller could reasonably pick another outcome.
+        "sure": m.get("sure", True),
     }
 
 

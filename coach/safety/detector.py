@@ -176,9 +176,9 @@ class Detector:
         findings += self._implied(findings)
         findings += self._episodes(doc, findings, today)
         findings += self._in_a_stretch(doc, findings)
-        return findings + self._lasting(findings) + self._suspicion(text)
+        return findings + self._lasting(findings) + self.suspicion(text)
 
-    def _suspicion(self, text: str) -> List[Finding]:
+    def suspicion(self, text: str) -> List[Finding]:
         """The learned reader's outcome for the whole message, when it has one to add; the words
         that weighed most are its `text`, for the explanation (coach/safety/reader.py)."""
         suspicion = self.reader.suspect(text) if self.reader else None

@@ -62,7 +62,7 @@ def label_of(case: dict) -> str:
     )
 
 
-def _pipeline() -> Pipeline:
+def _pipeline(regularisation: float = REGULARISATION) -> Pipeline:
     return Pipeline(
         [
             (
@@ -74,16 +74,19 @@ def _pipeline() -> Pipeline:
                     ]
                 ),
             ),
-            ("model", LogisticRegression(C=REGULARISATION, max_iter=2000, class_weight="balanced")),
+            ("model", LogisticRegression(C=regularisation, max_iter=2000, class_weight="balanced")),
         ]
     )
 
 
 class LearnedReader:
-    def __init__(self, pipeline: Pipeline, trained_on: int, threshold: float = THRESHOLD):
+    def __init__(
+        self, pipeline: Pipeline, trained_on: int, threshold: float = THRESHOLD, min_words: int = MIN_WORDS
+    ):
         self.pipeline = pipeline
         self.trained_on = trained_on
         self.threshold = threshold
+        self.min_words = min_words
         model: LogisticRegression = pipeline.named_steps["model"]
         self.classes: List[str] = [str(c) for c in model.classes_]
         if not set(self.classes) & set(READER_ADDS):
@@ -92,19 +95,26 @@ class LearnedReader:
         self._vocabulary = np.array(words.get_feature_names_out())
 
     @classmethod
-    def train(cls, examples: Iterable[Tuple[str, str]], threshold: float = THRESHOLD) -> LearnedReader:
+    def train(
+        cls,
+        examples: Iterable[Tuple[str, str]],
+        threshold: float = THRESHOLD,
+        min_words: int = MIN_WORDS,
+        regularisation: float = REGULARISATION,
+    ) -> LearnedReader:
+        """The settings other than the defaults are for scripts/cross_validate_reader.py's variants."""
         kept = [(text, label) for text, label in examples if text and text.strip()]
         texts = [text for text, _ in kept]
-        pipeline = _pipeline()
+        pipeline = _pipeline(regularisation)
         pipeline.fit(texts, [label for _, label in kept])
-        return cls(pipeline, trained_on=len(texts), threshold=threshold)
+        return cls(pipeline, trained_on=len(texts), threshold=threshold, min_words=min_words)
 
     def probabilities(self, text: str) -> dict:
         return dict(zip(self.classes, self.pipeline.predict_proba([text])[0], strict=True))
 
     def suspect(self, text: str) -> Optional[Suspicion]:
         """The outcome the reader would add, or None when it has nothing to add."""
-        if len(text.split()) < MIN_WORDS:
+        if len(text.split()) < self.min_words:
             return None
         scores = self.probabilities(text)
         outcome, probability = max(scores.items(), key=lambda kv: kv[1])

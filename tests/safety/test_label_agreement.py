@@ -57,4 +57,4 @@ def test_agreement_counts_outcomes_categories_and_kappa():
 
 
 def test_the_script_refuses_a_blind_half(capsys):
-    assert label_agreement.main(["--set", "blind_r3"]) == 2
+    assert label_agreement.main(["--set", "blind_r4"]) == 2
