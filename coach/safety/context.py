@@ -86,6 +86,11 @@ PSEUDO_NEGATION_NEXT = {
     "exaggerating",
     "help",
     "stop",
+    # Pain that "never lets up", "never eases", "never ends" is constant: affirmed, not denied.
+    "let",
+    "ease",
+    "end",
+    "quit",
 }
 NEGATION_WINDOW = 7
 # After the phrase: "numbness is gone", "that cleared up", "fine now". Kept strict: "clearing the
@@ -381,6 +386,14 @@ def any_term_negated(doc: Doc, terms) -> bool:
     return False
 
 
+SUPERLATIVE_WORDS = {"so", "such", "this", "worse", "more", "like"}
+
+
+def _superlative_after(doc: Doc, cue: int, start: int) -> bool:
+    """"never" before a degree word, up to the finding: a comparison with every earlier time."""
+    return any(t.lower_ in SUPERLATIVE_WORDS for t in doc[cue + 1 : min(start + 1, cue + 5)])
+
+
 def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
     for i in range(start - 1, max(left, start - NEGATION_WINDOW) - 1, -1):
         if i in skip:
@@ -397,6 +410,8 @@ def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
                 continue
             if lemma == "no" and "reason" in (nxt, nxt2) or lemma == "no" and nxt == "warning":
                 continue  # "for no apparent reason my back gave out": the cause is denied, not the pain
+            if lemma == "never" and _superlative_after(doc, i, start):
+                continue  # "I've never been in so much pain", "never felt pain like it": the worst yet, affirmed
             return True
     return False
 
@@ -624,6 +639,8 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
                 plural = tokens[i] != unit and tokens[i].endswith("s")
                 return min((amount or (2.0 if plural else 1.0)) * UNIT_DAYS[unit] / 2, WINDOW_RECENT_DAYS)
             if _is_duration(tokens, i):
+                if amount is not None and "since" in tokens[i + 1 : i + 5]:
+                    return amount * UNIT_DAYS[unit]  # "painful for 12 years now, since a bad fall": the fall began it
                 continue  # "for 3 years", "over the last few months", "28 weeks pregnant": ongoing, not past
             if amount is not None and tokens[i + 1 : i + 2] == ["old"] and BABY_WORDS & set(tokens[max(0, i - 5) : i]):
                 return amount * UNIT_DAYS[unit]  # "the baby is 3 weeks old": the birth was 3 weeks ago

@@ -30,13 +30,15 @@ PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "s
 # Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
 # the leg instead of the stretched muscle (safety-rules.md §3's pain rule).
 LOCAL_WARNINGS = frozenset(
-    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "back_pain"), ("concept", "sharp_pain")}
+    {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "sharp_pain")}
 )  # fmt: skip
+# Not plain back pain: IS1 names sharp, stabbing, pinching or shooting pain and tingling or numbness
+# (docs/rules.md). A back "getting really sore from squats" is a sore back (CI1), not a stretch to stop.
 SYSTEMIC_WARNINGS = frozenset(
     {("concept", "dizzy"), ("concept", "nausea"), ("concept", "palpitations"), ("concept", "near_faint")}
 )
 # A plain "it hurts" counts only in the very sentence that names the stretch.
-SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain"), ("concept", "back_pain")})
+SAME_SENTENCE_ONLY = frozenset({("concept", "sharp_pain")})
 PLAIN_PAIN_EXPLAINED_BY = frozenset(
     {("condition", "osteoarthritis"), ("condition", "knee_pain"), ("concept", "familiar_pain")}
 )
@@ -221,7 +223,9 @@ class Detector:
         matters = "walking_impact" in about or ("warning_pain" in about and not IMPROVING.search(doc.text))
         if about & NERVE_SIGNS:
             return []  # numb feet, a weak leg: a nerve problem for RF1/RF2 to judge, not a sprain
-        if event is not None and hurting and matters and (days is None or recent):
+        # Walking or standing that the injury now stops is pain enough ("wrenched my back, can't
+        # even stand up straight"), though no pain word is said.
+        if event is not None and (hurting or "walking_impact" in about) and matters and (days is None or recent):
             return [Finding("condition", "acute_injury", event.text, event.start, event.end, days_ago=days or 0.0)]
         impact = next((f for f in mine if f.id == "walking_impact"), None)
         if impact is not None and hurting and recent:
