@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import List, Optional, Tuple
 from urllib.parse import urlsplit
@@ -27,6 +28,17 @@ def reader_path() -> Path:
 def screening_valid_days() -> int:
     """How long a completed screening counts before the coach asks again."""
     return int(os.environ.get("COACH_SCREENING_VALID_DAYS", "30"))
+
+
+def today() -> date:
+    """The day the safety screen dates messages against ("on Sunday", "three weeks ago").
+
+    COACH_TODAY=YYYY-MM-DD fixes it, for evaluation only: the real-message sets are old posts
+    whose own dates are unknown, so their figures are read against one fixed day
+    (evaluation/runners.py EVALUATION_DAY) rather than a weekday that changes under the gates.
+    Unset, as in every deployment, it is the machine's date."""
+    fixed = os.environ.get("COACH_TODAY", "").strip()
+    return date.fromisoformat(fixed) if fixed else date.today()
 
 
 def time_scale() -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Iterable, List, Tuple
 
 import requests
@@ -14,11 +15,20 @@ from coach.safety.triage import Triage
 from evaluation.scoring import Figures, Seen, score, seen_from_replies
 
 
-def seen_in_core(triage: Triage, case: dict) -> Seen:
+# Labelled messages are read against one fixed day, not the machine's: real posts say "on Sunday"
+# or "last Tuesday" of a week nobody knows, and a gate must not move with the weekday it runs on.
+# Round 4's figures (docs/safety.md) were taken on this day.
+EVALUATION_DAY = date(2026, 12, 1)
+# The same day for the servers when they are scored over REST (coach/settings.py today()).
+EVALUATION_ENV = {"COACH_TODAY": EVALUATION_DAY.isoformat()}
+
+
+def seen_in_core(triage: Triage, case: dict, today: date = EVALUATION_DAY) -> Seen:
     profile = Profile(user_id=case["id"])
+    in_session = case.get("in_session", False)
     for earlier in case.get("history") or []:
-        _, profile = triage.assess(earlier, profile, in_session=case.get("in_session", False))
-    decision, _ = triage.assess(case["text"], profile, in_session=case.get("in_session", False))
+        _, profile = triage.assess(earlier, profile, in_session=in_session, today=today)
+    decision, _ = triage.assess(case["text"], profile, in_session=in_session, today=today)
     offered = [] if decision.stops_coaching else [p.id for p in recommend(Catalog(triage.kb), decision).picks]
     return Seen(
         outcome=decision.outcome.value,

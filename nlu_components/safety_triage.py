@@ -10,7 +10,6 @@ never gets the last word on a red flag.
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -20,6 +19,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from coach import settings
 from coach.profile import Profile
 from coach.safety.triage import STICKY, Triage
 
@@ -85,7 +85,7 @@ class SafetyTriage(GraphComponent):
         return messages
 
     def _annotate(self, message: Message, text: str) -> None:
-        today = date.today()
+        today = settings.today()
         detector = self.triage.detector
         findings = detector.detect(text, today)
         entities = list(message.get("entities") or [])

@@ -22,6 +22,7 @@ import requests
 from coach.kb.loader import load_directory
 from coach.store import create_db_engine
 from coach.store import knowledge as kb_store
+from evaluation.runners import EVALUATION_ENV
 from tests.integration.servers import ROOT, Servers, ensure_model
 from tests.safety.corpus import BLIND_CASES, HIGH_STAKES, load_cases
 
@@ -46,7 +47,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'coach.sqlite3'}"
         kb_store.save(create_db_engine(url), load_directory(ROOT / "knowledge"))
-        servers = Servers(Path(tmp), url)
+        servers = Servers(Path(tmp), url, env=EVALUATION_ENV)
         try:
             servers.start()
             tally: Counter = Counter()

@@ -26,7 +26,7 @@ from typing import List
 from coach import settings
 from coach.kb.loader import load_directory
 from coach.safety.triage import Triage
-from evaluation.runners import run_in_core, run_over_rest
+from evaluation.runners import EVALUATION_ENV, run_in_core, run_over_rest
 from evaluation.scoring import REAL, ROOT, load_set
 
 SETS = {
@@ -94,7 +94,7 @@ def _over_rest(cases):
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'coach.sqlite3'}"
         kb_store.save(create_db_engine(url), load_directory(settings.knowledge_dir()))
-        servers = Servers(Path(tmp), url)
+        servers = Servers(Path(tmp), url, env=EVALUATION_ENV)
         try:
             servers.start()
             return run_over_rest(servers.url, cases)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from spacy.matcher import PhraseMatcher
 
+from coach import settings
 from coach.kb.loader import KnowledgeBase
 from coach.safety import context as ctx
 from coach.safety.findings import Finding, parse_key
@@ -127,7 +128,7 @@ class Detector:
                 self.exact_matcher.add(label, exact)
 
     def detect(self, text: str, today: Optional[date] = None) -> List[Finding]:
-        today = today or date.today()
+        today = today or settings.today()
         doc = make_doc(text, self.fixer)
         strings = self.matcher.vocab.strings  # type: ignore[attr-defined]  # spaCy's stub omits it
         raw = [(strings[label], start, end) for label, start, end in [*self.matcher(doc), *self.exact_matcher(doc)]]
@@ -236,7 +237,7 @@ class Detector:
         """How many days ago the whole message says something happened ("about 8 weeks ago",
         "in March", "last year"), or None: the answer to a "when was that?" question."""
         doc = make_doc(text, self.fixer)
-        return ctx.days_ago(doc, 0, len(doc), today or date.today())
+        return ctx.days_ago(doc, 0, len(doc), today or settings.today())
 
     def _in_a_stretch(self, doc, findings: List[Finding]) -> List[Finding]:
         """A warning symptom told in the same sentence as a stretch, pose or exercise position, or

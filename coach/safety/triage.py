@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
+from coach import settings
 from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import Outcome, RedFlag, reference_rule
 from coach.profile import Alert, ConditionNote, Profile
@@ -174,13 +175,13 @@ class Triage:
     def assess(
         self, text: str, profile: Profile, in_session: bool = False, today: Optional[date] = None
     ) -> Tuple[Decision, Profile]:
-        today = today or date.today()
+        today = today or settings.today()
         return self.decide(self.detector.detect(text, today), profile, in_session, today)
 
     def decide(
         self, findings: List[Finding], profile: Profile, in_session: bool = False, today: Optional[date] = None
     ) -> Tuple[Decision, Profile]:
-        today = today or date.today()
+        today = today or settings.today()
         profile = _copy(profile)
         d = Decision()
         if self._about_someone_else(d, findings, in_session):
@@ -529,7 +530,7 @@ class Triage:
     # -- answers to CLARIFY questions -----------------------------------------------------------------
     def apply_answer(self, profile: Profile, about: str, answer: str, today: Optional[date] = None) -> Profile:
         """Applies a button answer ("recent", "past", "cleared", "not_cleared", "now", "over")."""
-        today = today or date.today()
+        today = today or settings.today()
         profile = _copy(profile)
         kind, _, ident = about.partition(":")
         if kind == "condition" and ident in self.kb.conditions:
