@@ -14,7 +14,6 @@ from coach.recommend import recommend
 from coach.safety.triage import Triage
 from evaluation.scoring import Figures, Seen, score, seen_from_replies
 
-
 # Labelled messages are read against one fixed day, not the machine's: real posts say "on Sunday"
 # or "last Tuesday" of a week nobody knows, and a gate must not move with the weekday it runs on.
 # Round 4's figures (docs/safety.md) were taken on this day.

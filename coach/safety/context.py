@@ -390,7 +390,7 @@ SUPERLATIVE_WORDS = {"so", "such", "this", "worse", "more", "like"}
 
 
 def _superlative_after(doc: Doc, cue: int, start: int) -> bool:
-    """"never" before a degree word, up to the finding: a comparison with every earlier time."""
+    """A "never" before a degree word, up to the finding: a comparison with every earlier time."""
     return any(t.lower_ in SUPERLATIVE_WORDS for t in doc[cue + 1 : min(start + 1, cue + 5)])
 
 

@@ -80,9 +80,7 @@ def _pipeline(regularisation: float = REGULARISATION) -> Pipeline:
 
 
 class LearnedReader:
-    def __init__(
-        self, pipeline: Pipeline, trained_on: int, threshold: float = THRESHOLD, min_words: int = MIN_WORDS
-    ):
+    def __init__(self, pipeline: Pipeline, trained_on: int, threshold: float = THRESHOLD, min_words: int = MIN_WORDS):
         self.pipeline = pipeline
         self.trained_on = trained_on
         self.threshold = threshold
