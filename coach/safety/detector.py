@@ -28,13 +28,12 @@ if TYPE_CHECKING:  # loaded by whoever builds the detector; spaCy work needs no 
 # "exercise:rear_foot_elevated_hip_flexor_stretch" (a stretch named, for symptoms told about it).
 # Pain words an injury episode needs (one of them, about the user).
 PAIN_CONCEPTS = frozenset({"back_pain", "hip_pain", "groin_pain", "leg_pain", "sharp_pain", "warning_pain", "limp"})
-# Not a stretch's mild pull: sharp or nerve-like pain, numbness, or pain in the back, knee or down
-# the leg instead of the stretched muscle (safety-rules.md §3's pain rule).
+# Not a stretch's mild pull: sharp, stabbing, pinching or shooting pain, or tingling or numbness
+# (IS1 in docs/rules.md). Not plain back pain: a back "getting really sore from squats" is a sore
+# back (CI1), not a stretch to stop.
 LOCAL_WARNINGS = frozenset(
     {("concept", "warning_pain"), ("concept", "tingling_numbness"), ("concept", "sharp_pain")}
 )  # fmt: skip
-# Not plain back pain: IS1 names sharp, stabbing, pinching or shooting pain and tingling or numbness
-# (docs/rules.md). A back "getting really sore from squats" is a sore back (CI1), not a stretch to stop.
 SYSTEMIC_WARNINGS = frozenset(
     {("concept", "dizzy"), ("concept", "nausea"), ("concept", "palpitations"), ("concept", "near_faint")}
 )
