@@ -63,7 +63,7 @@ started=$SECONDS
 actions_pid=$!
 .venv/bin/rasa run --model models/coach.tar.gz -i "$BIND" --port "$RASA_PORT" "${cors_args[@]}" \
   --credentials .data/credentials.yml --endpoints endpoints.yml --quiet \
-  --enable-api --auth-token "$RASA_AUTH_TOKEN" &
+  --enable-api --auth-token="$RASA_AUTH_TOKEN" &
 rasa_pid=$!
 .venv/bin/python -m coach.reminders.scheduler &
 scheduler_pid=$!
