@@ -286,7 +286,10 @@ class Layout:
             port = int(self.env["COACH_RASA_PORT_BASE"]) + i
             args = [str(VENV_BIN / "rasa"), "run", "-m", str(MODEL), "--port", str(port), "--interface", "127.0.0.1"]
             args += ["--credentials", credentials, "--endpoints", str(ROOT / "endpoints.production.yml"), *cors]
-            args += ["--enable-api", f"--auth-token={base['RASA_AUTH_TOKEN']}"]  # trigger_intent for reminders; "=" as a token may start with "-"
+            args += [
+                "--enable-api",
+                f"--auth-token={base['RASA_AUTH_TOKEN']}",
+            ]  # trigger_intent for reminders; "=" as a token may start with "-"
             self._add(f"rasa-{i + 1}", args, f"http://127.0.0.1:{port}/", base)
         # Reminders (docs/reminders.md): a scheduler per instance, one of which holds the role at a
         # time (PostgreSQL advisory lock) and delivers through the load balancer.

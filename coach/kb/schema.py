@@ -236,6 +236,10 @@ class Concept(Strict):
     historical: bool = False
     # Words that cancel the concept in the same clause, e.g. "left"/"right"/"one" for both-legs symptoms.
     unless: List[str] = []
+    # Words that cancel it anywhere in the same sentence: "I ran a race and couldn't catch my breath".
+    unless_in_sentence: List[str] = []
+    # In a question it is asked about, not told: "is it ok to exercise with a fracture?" clears nothing.
+    asked_in_questions: bool = False
     # Also present when one of these concepts has lasted at least `min_days` ("back sore for 2 months").
     from_duration: Optional[DurationRule] = None
     implies: Optional[str] = None  # a condition id this concept also stands for (a clinician's limit -> PQ5)

@@ -202,6 +202,9 @@ REPORTING_VERBS = {
     "believe",
     "call",
 }
+# What a hospital's "they" does to the person telling: not someone else's health.
+CLINICIAN_ACTIONS = {"put", "operate", "remove", "insert", "fit", "fix", "replace", "perform", "stitch", "inject",
+                     "drain", "admit", "discharge", "x-ray", "scan", "find", "found", "give", "gave"}  # fmt: skip
 HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether", "theory", "theories"}
 HYPOTHETICAL_PHRASES = (
     ("what", "happen"),
@@ -344,6 +347,20 @@ def read(doc: Doc, start: int, end: int, today: date) -> Context:
 
 def with_negation(c: Context, negated: bool) -> Context:
     return replace(c, negated=negated)
+
+
+def as_hypothetical(c: Context) -> Context:
+    return replace(c, hypothetical=True)
+
+
+QUESTION_OPENERS = {"is", "can", "could", "would", "should", "will", "am", "do", "does", "may", "are"}
+
+
+def in_question(doc: Doc, start: int, end: int) -> bool:
+    """The words sit in a yes/no question ("is it ok to exercise with…?"). A question that tells
+    something on the way ("what's best now that I've been released by my doctor?") still tells it."""
+    left, _ = sentence_bounds(doc, start, end)
+    return doc[left].lower_ in QUESTION_OPENERS
 
 
 def with_resolved(c: Context) -> Context:
@@ -519,6 +536,8 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
         if word in THIRD_PARTY or doc[i].lemma_.lower() in THIRD_PARTY:
             if i + 1 < start and doc[i + 1].lemma_.lower() in REPORTING_VERBS:
                 continue  # "they said it was a fracture": reported speech about the user
+            if word == "they" and i + 1 < start and doc[i + 1].lemma_.lower() in CLINICIAN_ACTIONS:
+                continue  # "they put in two stents", "they removed it": what the doctors did to the user
             if i < left and word in PRONOUNS_ONLY and not _named_before(doc, i):
                 return False  # a bare "she" two sentences back with nobody introduced: not enough
             return True
@@ -628,6 +647,9 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
     present of another clause ("I had a knee replacement, my hips are tight now")."""
     tokens = [t.lower_ for t in doc[left:right]]
     lemmas = [t.lemma_.lower() for t in doc[left:right]]
+    then = _age_then_days(doc, left, right)
+    if then is not None:
+        return then
     for i, lemma in enumerate(lemmas):
         unit = lemma.rstrip("s") if lemma not in UNIT_DAYS else lemma
         if unit in UNIT_DAYS:
@@ -655,6 +677,8 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
                     return amount * UNIT_DAYS[unit]
                 continue
             if i > 0 and tokens[i - 1] in {"last", "past", "previous"}:
+                if unit == "night" and tokens[i - 1] == "last":
+                    return LAST_NIGHT_DAYS  # within the last day: "since last night" is still today's episode
                 return UNIT_DAYS[unit]
             if i > 0 and tokens[i - 1] in {"this"}:
                 return THIS_PERIOD.get(unit, 0)  # "this year" is months ago on average, "this week" days
@@ -700,7 +724,42 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
     return None
 
 
+# An age said of oneself ("I'm 40", "a 67 -year old man"); EARLIER_AGE before it makes it an age then.
+AGE_NOW = re.compile(
+    r"\b(?:i'?m|i am|aged?|age)\s+(\d{1,3})\b(?!\s*(?:weeks?|wks?|months?|days?|stone|st\b|kg|kilos?|lbs?|pounds?|"
+    r"km|kms|miles?|minutes?|mins?|hours?|hrs?|cm|ft|feet|inches|%|x\b|times))"
+    r"|\b(\d{1,3})\s*-?\s*(?:years?[\s-]+old|yrs?[\s-]+old|y/?o\b|year-old)"
+)
+EARLIER_AGE = re.compile(
+    r"\b(?:when i was|since i was|at the age of|from the age of|as a|back when i was|until i was)\s*$"
+)
+AGE_THEN = re.compile(r"\b(?:at the age of|at age|aged|when i was)\s+(\d{1,2})\b")
+
+
+def current_age(text: str) -> Optional[int]:
+    """The age the message gives for the user now, if it gives one."""
+    for match in AGE_NOW.finditer(text):
+        if EARLIER_AGE.search(text[max(0, match.start() - 30) : match.start()]):
+            continue
+        before = text[max(0, match.start() - 12) : match.start()]
+        if re.search(r"\b(at|aged?)\s*$", before) or match.group(0).startswith(("age", "aged")):
+            continue  # "at age 18", "aged 18": an age then, when something happened
+        return int(match.group(1) or match.group(2))
+    return None
+
+
+def _age_then_days(doc: Doc, left: int, right: int) -> Optional[float]:
+    """ "ACL reconstruction at the age of 18" from someone who says they are 40: 22 years ago. With
+    no age of now in the message, the age then dates nothing."""
+    then = AGE_THEN.search(doc[left:right].text.lower())
+    now = current_age(doc.text.lower())
+    if then is None or now is None or now < int(then.group(1)):
+        return None
+    return max(180.0, (now - int(then.group(1))) * 365.0)
+
+
 WINDOW_RECENT_DAYS = 30.0
+LAST_NIGHT_DAYS = 0.5
 BABY_WORDS = {"baby", "newborn", "son", "daughter", "twins", "little", "one"}
 
 

@@ -58,6 +58,12 @@ EXACT = "="  # a phrase written "=legs" matches that exact word form, not its le
 # An injury episode (CI21) is read up to this many days back: the first days DEFER, later ones
 # that still hurt to walk on are a referral (the condition's time rule says which).
 ACUTE_DAYS = 42
+CLEARANCE = "clinician_clearance"
+LIMIT = "clinician_limit"  # implies supervised_only (PQ5)
+CLINICIAN = re.compile(
+    r"\b(gp|doctor|doc|dr|physio|physiotherapist|pt|midwife|surgeon|consultant|cardiologist|nurse|specialist|"
+    r"rheumatologist|obstetrician|team|therapist)s?\b"
+)
 
 
 # "every time I stop exercising", "two weeks without exercise": not a stretch being done.
@@ -106,6 +112,12 @@ class Detector:
             for e in entries
             if e.unless
         }
+        self.unless_in_sentence = {
+            f"concept:{c.id}": {w.lower() for w in c.unless_in_sentence}
+            for c in kb.concepts.values()
+            if c.unless_in_sentence
+        }
+        self.asked_in_questions = {c.id for c in kb.concepts.values() if c.asked_in_questions}
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
         self.injuries = {c.id for c in kb.concepts.values() if c.injury}
         self.self_reference = {c.id for c in kb.concepts.values() if c.self_reference}
@@ -139,9 +151,13 @@ class Detector:
             kind, ident = parse_key(label)
             if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
                 continue
+            if label in self.unless_in_sentence and self._cancelled_in_sentence(doc, start, end, label):
+                continue
             if kind == "concept" and ident in self.injuries and ctx.figurative(doc, start):
                 continue  # "felt like I'd been hit by a bus": a comparison, not an accident
             c = ctx.read(doc, start, end, today)
+            if kind == "concept" and ident in self.asked_in_questions and ctx.in_question(doc, start, end):
+                c = ctx.as_hypothetical(c)
             if kind == "concept" and ident in self.self_reference:
                 c = ctx.Context(negated=c.negated, days_ago=c.days_ago)  # "my hips": the user's, whoever came before
             checkable = ident in self.injuries or ident in self.episodes_now
@@ -199,11 +215,24 @@ class Detector:
     def _implied(self, findings: List[Finding]) -> List[Finding]:
         """A concept that stands for a condition ("my physio said no stretching yet" -> PQ5)."""
         # A faint told as history still stands for the PAR-Q+ dizziness question (PQ2).
-        return [
+        implied = [
             replace(f, kind="condition", id=self.implies[f.id], resolved=f.resolved and f.id not in self.episodes_now)
             for f in findings
             if f.kind == "concept" and f.id in self.implies
         ]
+        # A clearance denied ("my doctor said it's not safe to exercise yet") is a clinician's limit (PQ5).
+        limit = self.implies.get(LIMIT)
+        implied += [
+            replace(f, kind="condition", id=limit, negated=False)
+            for f in findings
+            if limit
+            and f.kind == "concept"
+            and f.id == CLEARANCE
+            and f.negated
+            and not (f.third_party or f.hypothetical)
+            and CLINICIAN.match(f.text.lower())  # the clinician said no; "nobody has cleared me" names no one
+        ]
+        return implied
 
     def _episodes(self, doc, findings: List[Finding], today: date) -> List[Finding]:
         """CI21 read across the message: a new injury of the last few days. Either an injury event
@@ -299,6 +328,11 @@ class Detector:
                     break
         return extra
 
+    def _cancelled_in_sentence(self, doc, start: int, end: int, label: str) -> bool:
+        left, right = ctx.sentence_bounds(doc, start, end)
+        words = self.unless_in_sentence[label]
+        return any(t.lower_ in words or t.lemma_.lower() in words for t in doc[left:right])
+
     @staticmethod
     def _cancelled(doc, start: int, end: int, words) -> bool:
         left, right = ctx.clause_bounds(doc, start, end)
@@ -354,14 +388,8 @@ PROCEDURE_SUFFIX = re.compile(
 )
 
 # "I'm 79", "aged 14", "63 years old" — but not "I'm 14 weeks pregnant" or "I'm 14 stone".
-_AGE = re.compile(
-    r"\b(?:i'?m|i am|aged?|age)\s+(\d{1,3})\b(?!\s*(?:weeks?|wks?|months?|days?|stone|st\b|kg|kilos?|lbs?|pounds?|"
-    r"km|kms|miles?|minutes?|mins?|hours?|hrs?|cm|ft|feet|inches|%|x\b|times))"
-    r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/?o\b|year-old)"
-)
-_EARLIER_AGE = re.compile(
-    r"\b(?:when i was|since i was|at the age of|from the age of|as a|back when i was|until i was)\s*$"
-)
+_AGE = ctx.AGE_NOW
+_EARLIER_AGE = ctx.EARLIER_AGE
 OLDER_ADULT_AGE = 65
 AGE_50 = 50  # first-ever back pain over ~50 is an RF7 risk modifier (combined, never alone)
 MINOR_AGE = 16

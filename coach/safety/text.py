@@ -56,6 +56,11 @@ def normalise(text: str) -> str:
     text = re.sub(r"\b(can|don|didn|doesn|isn|wasn|haven|hasn|won|couldn|shouldn|wouldn|aren)t\b", r"\1't", text)
     text = re.sub(r"\bcant\b", "can't", text)
     text = re.sub(r"(?<=[a-z])/(?=[a-z])", " / ", text)  # "bladder routine/control": two words, not one
+    # Sentences typed without a space after the stop ("my spine.if i massage it", "pains--the",
+    # "hurts!!!then") are still two sentences: the tokenizer would glue the words into one.
+    text = re.sub(r"(?<=[a-z])([.!?;:]+)(?=[a-z])", r"\1 ", text)
+    text = re.sub(r"(?<=[a-z])(--+|—|–)\s*", r" \1 ", text)
+    text = re.sub(r"(?<=[a-z])\((?=[a-z])", " (", text)
     text = _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0)], text)
     text = _ME_FOR_MY.sub(r"my \1", text)  # "had me knee done", "me back's gone"
     text = re.sub(r"\bim\b", "i'm", text)

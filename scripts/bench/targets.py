@@ -270,7 +270,10 @@ def start_embedded(
     )
     args = [RASA, "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1"]
     args += ["--credentials", str(credentials), "--endpoints", str(endpoints)]
-    args += ["--enable-api", f"--auth-token={secrets.token_urlsafe(24)}"]  # as `make run`; "=" as a token may start with "-"
+    args += [
+        "--enable-api",
+        f"--auth-token={secrets.token_urlsafe(24)}",
+    ]  # as `make run`; "=" as a token may start with "-"
     target.spawn("rasa", args, env, ROOT)
     target.wait_until_answering(started)
     return target

@@ -126,7 +126,9 @@ def races(tmp_path_factory, postgres_urls) -> Dict[Tuple[str, str], Race]:
         workdir = tmp_path_factory.mktemp(f"sqlite-{leader}")
         planned[("sqlite", leader)] = Race(f"sqlite:///{workdir / 'race.sqlite3'}", leader, workdir)
         if leader in postgres_urls:
-            planned[("postgresql", leader)] = Race(postgres_urls[leader], leader, tmp_path_factory.mktemp(f"pg-{leader}"))
+            planned[("postgresql", leader)] = Race(
+                postgres_urls[leader], leader, tmp_path_factory.mktemp(f"pg-{leader}")
+            )
     threads = [threading.Thread(target=r.run) for r in planned.values()]
     for t in threads:
         t.start()

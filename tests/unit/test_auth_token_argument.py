@@ -2,6 +2,7 @@
 argument parser then reads it as an option: `rasa run --auth-token -Xy…` stops with "expected one
 argument", about one start in 64 (a clean-clone CI run failed so). Every launcher passes the
 token glued to its option, `--auth-token=…`, which argparse never mistakes for an option."""
+
 import re
 from pathlib import Path
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from coach.profile import Profile
-from coach.safety.context import days_ago
+from coach.safety.context import current_age, days_ago
 from coach.safety.text import TypoFixer, make_doc, normalise
 
 TODAY = date(2026, 11, 21)
@@ -93,3 +93,67 @@ def test_normalise_handles_unicode_and_phone_typing():
 def test_in_session_pain_stops_the_stretch_only_in_session(triage):
     assert outcome(triage, "ouch that pinches", in_session=True).outcome.value == "STOP-STRETCH"
     assert not outcome(triage, "what if it pinches?", in_session=True).stops_coaching
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("had an acl reconstruction at the age of 18. i'm 40 now", 22 * 365),
+        ("knee surgery at age 70 and i'm 70 now", 180),  # this year: never read as 'today'
+        ("had an acl reconstruction at the age of 18", None),  # no age of now: the age then dates nothing
+        ("the pain started last night", 0.5),  # inside the last day, still today's episode
+    ],
+)
+def test_ages_and_nights_date_what_happened(text, expected):
+    doc = make_doc(text)
+    assert days_ago(doc, 0, len(doc), TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text,age",
+    [
+        ("i am a 67 -year old man", 67),
+        ("i'm 45", 45),
+        ("when i was 19 i broke my leg", None),
+        ("aged 18 i had surgery", None),
+    ],
+)
+def test_the_age_of_now_is_told_apart_from_an_age_then(text, age):
+    assert current_age(text) == age
+
+
+def test_sentences_glued_by_punctuation_are_split_into_words():
+    assert [t.text for t in make_doc("chest pains--the")] == ["chest", "pains", "--", "the"]
+    assert [t.text for t in make_doc("my spine.If I")] == ["my", "spine", ".", "if", "i"]
+    assert [t.text for t in make_doc("weighs 2.5 kg")] == ["weighs", "2.5", "kg"]  # decimals stay whole
+
+
+def test_a_question_about_exercise_is_not_a_clearance(triage):
+    asked = [
+        f
+        for f in triage.detector.detect("is it ok to exercise with a fracture?", TODAY)
+        if f.id == "clinician_clearance"
+    ]
+    assert asked and all(f.hypothetical for f in asked)
+    told = [f for f in triage.detector.detect("my GP said it's ok to exercise", TODAY) if f.id == "clinician_clearance"]
+    assert told and not any(f.hypothetical for f in told)
+
+
+def test_a_clearance_the_clinician_refused_is_their_limit(triage):
+    assert outcome(triage, "my physio said it is not safe to stretch my hip yet").outcome.value == "REFER"
+    assert "PQ5" in outcome(triage, "my doctor hasn't cleared me to exercise").rule_ids
+    assert not outcome(triage, "nobody has cleared me, which stretch is gentlest?").stops_coaching
+
+
+def test_what_the_hospital_did_is_the_users_own(triage):
+    decision = outcome(triage, "they put in two stents last week after my heart attack")
+    assert decision.about != "someone_else" and decision.outcome.value == "REFER"
+    assert outcome(triage, "my dad had a heart attack and they put in a stent").about == "someone_else"
+
+
+def test_exertion_anywhere_in_the_sentence_explains_breathlessness(triage):
+    def breathless(text):
+        return [f for f in triage.detector.detect(text, TODAY) if f.id == "breathless" and f.about_user_now]
+
+    assert not breathless("I ran a race and couldn't catch my breath at the end")
+    assert breathless("I was sitting reading and couldn't catch my breath")
