@@ -67,9 +67,9 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
             return None
         options = (("yes", say("option_yes")), ("no", say("option_no")), unsure)
         return Spec(Kind.SCREENING, q.question, options, say("needs_yes_no"), "yes", say("reading_yes"))
-    if kind == "condition" and ident in kb.conditions:
+    if kind in ("condition", "cleared") and ident in kb.conditions:
         condition = kb.conditions[ident]
-        if condition.time_rule:
+        if condition.time_rule and kind == "condition":
             period = period_words(condition.time_rule.recent_days)
             options = (("recent", say("option_recent", period=period)), ("past", say("option_past")), unsure)
             text = kb.texts.clarify_when.format(label=condition.label, period=period)

@@ -34,6 +34,7 @@ URGENCY = {
 }
 PAST_AFTER_DAYS = 42
 CLEARANCE = "clinician_clearance"
+CLEARED_QUESTION = "cleared"  # "cleared:<condition>": has a clinician cleared it? (its time is already known)
 STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
 INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
 # A fresh injury, a flare of an old one, or a known condition such as Parkinson's.
@@ -404,8 +405,7 @@ class Triage:
 
     def _raise(self, d: Decision, rule: RedFlag) -> None:
         self._escalate(d, rule.outcome, rule.id)
-        if rule.message not in d.messages:
-            d.messages.append(rule.message)
+        _add_message(d, rule.message)
 
     def _sticky(self, d: Decision, profile: Profile, active, denied) -> None:
         """An emergency-level flag outlives retractions: one 'jk' only earns a confirming question."""
@@ -496,6 +496,13 @@ class Triage:
                     outcome = condition.time_rule.recent_outcome
                 else:
                     outcome = condition.time_rule.past_outcome
+                if outcome is Outcome.CLARIFY and (age is not None or note.cleared is not None):
+                    # Its time is known and its later outcome is a question (a heart attack long
+                    # ago): the question is whether a clinician has cleared it, never "when?" again.
+                    if note.cleared is not None:
+                        outcome = Outcome.CAUTION if note.cleared else Outcome.REFER
+                    else:
+                        d.clarify = d.clarify or f"{CLEARED_QUESTION}:{condition.id}"
             for rule_id in condition.rule_ids:
                 self._escalate(d, outcome, rule_id)
             if outcome in (Outcome.REFER, Outcome.DEFER, Outcome.OUT_OF_SCOPE) and condition.advice not in d.messages:
@@ -533,7 +540,7 @@ class Triage:
         today = today or settings.today()
         profile = _copy(profile)
         kind, _, ident = about.partition(":")
-        if kind == "condition" and ident in self.kb.conditions:
+        if kind in ("condition", CLEARED_QUESTION) and ident in self.kb.conditions:
             note = profile.conditions.get(ident) or ConditionNote(ident, noted_on=today.isoformat())
             if answer in ("recent", "past"):
                 note.days_ago, note.noted_on = (RECENT_DAYS if answer == "recent" else 400.0), today.isoformat()
@@ -556,6 +563,19 @@ class Triage:
         d.outcome = more_severe(d.outcome, outcome)
         if rule_id and rule_id not in d.rule_ids:
             d.rule_ids.append(rule_id)
+
+
+def _add_message(d: Decision, message: str) -> None:
+    """Two rules whose wording is the same sentence, one with more at its end (RF10's and RF13's
+    maternity advice), say it once, in the longer form."""
+    stem = message.rstrip(" .")
+    for i, said in enumerate(d.messages):
+        if said.rstrip(" .").startswith(stem):
+            return
+        if stem.startswith(said.rstrip(" .")):
+            d.messages[i] = message
+            return
+    d.messages.append(message)
 
 
 def _current(f: Finding) -> bool:

@@ -58,9 +58,9 @@ REFERENCE_RULE_IDS = frozenset(
     + ["IS1", "IS2", "SC1"]
 )
 QUESTION_ID = re.compile(
-    r"^(screen_[a-z_]+|condition:[a-z_]+|flag:(RF|PQ|CI|IS|SC)\d+|red_flag_check|update:[a-z_]+:[a-z_0-9]+)$"
+    r"^(screen_[a-z_]+|(condition|cleared):[a-z_]+|flag:(RF|PQ|CI|IS|SC)\d+|red_flag_check|update:[a-z_]+:[a-z_0-9]+)$"
 )
-GLOB_PREFIX = re.compile(r"^(screen_[a-z_]*|condition:[a-z_]*|flag:[A-Z0-9]*|update:[a-z_:0-9]*)\*$")
+GLOB_PREFIX = re.compile(r"^(screen_[a-z_]*|(condition|cleared):[a-z_]*|flag:[A-Z0-9]*|update:[a-z_:0-9]*)\*$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MONTH_AGO = re.compile(r"^month_ago:(\d{1,2})$")
 MIN_TURNS, MAX_TURNS = 3, 10
@@ -95,7 +95,7 @@ def question_pattern(value: str) -> str:
     if GLOB_PREFIX.match(value) or QUESTION_ID.match(value):
         return value
     raise ValueError(
-        f"'{value}' is not a question id (screen_<name>, condition:<id>, flag:<rule>, red_flag_check, "
+        f"'{value}' is not a question id (screen_<name>, condition:<id>, cleared:<id>, flag:<rule>, red_flag_check, "
         f"update:<kind>:<id>) nor one with a trailing * (screen_*, condition:knee_*, flag:*, update:*)"
     )
 

@@ -157,3 +157,31 @@ def test_exertion_anywhere_in_the_sentence_explains_breathlessness(triage):
 
     assert not breathless("I ran a race and couldn't catch my breath at the end")
     assert breathless("I was sitting reading and couldn't catch my breath")
+
+
+def test_a_dated_heart_attack_is_asked_about_clearance_not_its_date_again(triage):
+    decision, profile = triage.assess("I had a heart operation, can I stretch my hips?", Profile("t"), today=TODAY)
+    assert decision.clarify == "condition:recent_heart_event"  # when was it?
+    profile = triage.apply_answer(profile, "condition:recent_heart_event", "past", today=TODAY)
+    decision, profile = triage.decide([], profile, today=TODAY)
+    assert decision.outcome.value == "CLARIFY" and decision.clarify == "cleared:recent_heart_event"
+    profile = triage.apply_answer(profile, decision.clarify, "cleared", today=TODAY)
+    assert triage.decide([], profile, today=TODAY)[0].outcome.value == "CAUTION"
+    profile = triage.apply_answer(profile, "cleared:recent_heart_event", "not_cleared", today=TODAY)
+    assert triage.decide([], profile, today=TODAY)[0].outcome.value == "REFER"
+
+
+def test_the_same_advice_from_two_rules_is_said_once(triage):
+    decision = outcome(
+        triage, "I'm 37 weeks and my lower back has been cramping every few minutes, could this be back labour??"
+    )
+    maternity = [m for m in decision.messages if "maternity unit" in m]
+    assert len(maternity) == 1 and maternity[0].endswith("before any more exercise.")
+
+
+def test_the_clearance_question_for_a_dated_condition_has_clearance_answers(kb):
+    from coach.dialogue.questions import Kind, spec
+
+    asked = spec(kb, "cleared:recent_heart_event")
+    assert asked is not None and asked.kind is Kind.CLEARED
+    assert spec(kb, "condition:recent_heart_event").kind is Kind.WHEN
