@@ -27,12 +27,11 @@ from coach.dialogue.answers import YesNo, yes_no
 from coach.dialogue.model import Reply, Turn
 from coach.dialogue.state import PendingQuestion
 from coach.kb.loader import KnowledgeBase
+from coach.safety.findings import CLEARANCE, CLEARED_QUESTION, CLINICIAN_LIMIT
 
 ANSWER_INTENT = "answer"
 UNSURE = "unsure"  # an answer of its own: the door applies the question's cautious reading
 NONE_OF_THESE = "none"
-CLEARANCE = "clinician_clearance"
-CLINICIAN_LIMIT = "clinician_limit"
 
 
 class Kind(str, Enum):
@@ -67,7 +66,7 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
             return None
         options = (("yes", say("option_yes")), ("no", say("option_no")), unsure)
         return Spec(Kind.SCREENING, q.question, options, say("needs_yes_no"), "yes", say("reading_yes"))
-    if kind in ("condition", "cleared") and ident in kb.conditions:
+    if kind in ("condition", CLEARED_QUESTION) and ident in kb.conditions:
         condition = kb.conditions[ident]
         if condition.time_rule and kind == "condition":
             period = period_words(condition.time_rule.recent_days)

@@ -18,7 +18,7 @@ from spacy.matcher import PhraseMatcher
 from coach import settings
 from coach.kb.loader import KnowledgeBase
 from coach.safety import context as ctx
-from coach.safety.findings import Finding, parse_key
+from coach.safety.findings import CLEARANCE, CLINICIAN_LIMIT, Finding, parse_key
 from coach.safety.text import TypoFixer, blank_english, make_doc
 
 if TYPE_CHECKING:  # loaded by whoever builds the detector; spaCy work needs no scikit-learn
@@ -58,8 +58,6 @@ EXACT = "="  # a phrase written "=legs" matches that exact word form, not its le
 # An injury episode (CI21) is read up to this many days back: the first days DEFER, later ones
 # that still hurt to walk on are a referral (the condition's time rule says which).
 ACUTE_DAYS = 42
-CLEARANCE = "clinician_clearance"
-LIMIT = "clinician_limit"  # implies supervised_only (PQ5)
 CLINICIAN = re.compile(
     r"\b(gp|doctor|doc|dr|physio|physiotherapist|pt|midwife|surgeon|consultant|cardiologist|nurse|specialist|"
     r"rheumatologist|obstetrician|team|therapist)s?\b"
@@ -221,7 +219,7 @@ class Detector:
             if f.kind == "concept" and f.id in self.implies
         ]
         # A clearance denied ("my doctor said it's not safe to exercise yet") is a clinician's limit (PQ5).
-        limit = self.implies.get(LIMIT)
+        limit = self.implies.get(CLINICIAN_LIMIT)
         implied += [
             replace(f, kind="condition", id=limit, negated=False)
             for f in findings

@@ -59,3 +59,9 @@ class Finding:
     @classmethod
     def from_dict(cls, data: dict) -> Finding:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+# Concept ids and a question kind that the detector, the triage and the dialogue all name.
+CLEARANCE = "clinician_clearance"  # a clinician said exercise is fine
+CLINICIAN_LIMIT = "clinician_limit"  # a clinician limited exercise (implies supervised_only, PQ5)
+CLEARED_QUESTION = "cleared"  # "cleared:<condition>": has a clinician cleared it? (its time is already known)

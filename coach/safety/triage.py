@@ -14,7 +14,7 @@ from coach import settings
 from coach.kb.loader import KnowledgeBase
 from coach.kb.schema import Outcome, RedFlag, reference_rule
 from coach.profile import Alert, ConditionNote, Profile
-from coach.safety.findings import Finding, FindingKey, finding_key
+from coach.safety.findings import CLEARANCE, CLEARED_QUESTION, CLINICIAN_LIMIT, Finding, FindingKey, finding_key
 from coach.safety.labels import THIRD
 
 if TYPE_CHECKING:  # the detector needs spaCy; deciding from findings (the action server's job) does not
@@ -33,8 +33,6 @@ URGENCY = {
     Outcome.DEFER: "routine",
 }
 PAST_AFTER_DAYS = 42
-CLEARANCE = "clinician_clearance"
-CLEARED_QUESTION = "cleared"  # "cleared:<condition>": has a clinician cleared it? (its time is already known)
 STRETCH_EXPLAINS = frozenset({"dizziness", "dizzy_on_standing"})
 INJURY_EMERGENCIES = frozenset({"RF3", "RF12", "RF16"})
 # A fresh injury, a flare of an old one, or a known condition such as Parkinson's.
@@ -52,7 +50,6 @@ RECENT_DAYS = 30.0  # what "recent" means when the user says so without a date (
 INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
-CLINICIAN_LIMIT = "clinician_limit"
 READER_RULE = "LR1"  # the learned reader raised the outcome (docs/rules.md)
 # Findings that say nothing about anyone's health (who is asking, which stretch was named).
 NOT_HEALTH = {
