@@ -143,6 +143,8 @@ def test_a_clearance_the_clinician_refused_is_their_limit(triage):
     assert outcome(triage, "my physio said it is not safe to stretch my hip yet").outcome.value == "REFER"
     assert "PQ5" in outcome(triage, "my doctor hasn't cleared me to exercise").rule_ids
     assert not outcome(triage, "nobody has cleared me, which stretch is gentlest?").stops_coaching
+    pregnant = outcome(triage, "I'm 20 weeks pregnant and nobody has cleared me to exercise")
+    assert pregnant.outcome.value == "CLARIFY"  # no clearance read into "nobody has cleared me"
 
 
 def test_what_the_hospital_did_is_the_users_own(triage):
