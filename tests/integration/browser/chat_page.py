@@ -15,6 +15,17 @@ ACTIVE_CLASS = """() => {
 }"""
 
 
+# A coach bubble after the person's latest message, in the widget's shadow root or the full page:
+# the answer has begun, however many bubbles the greeting took and whenever they arrived.
+ANSWERED = """() => {
+  const host = document.querySelector('psoas-coach-widget');
+  const root = host && host.shadowRoot ? host.shadowRoot : document;
+  const mine = [...root.querySelectorAll('.pc-msg')].map(m => m.classList.contains('pc-msg-user'));
+  const last = mine.lastIndexOf(true);
+  return last >= 0 && mine.slice(last + 1).some(isUser => !isUser);
+}"""
+
+
 class Chat:
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -32,6 +43,10 @@ class Chat:
         self.countdown = page.locator(".pc-countdown-value")
         self.polite = page.locator(".pc-announce-polite")
         self.alert = page.locator(".pc-announce-alert")
+
+    def wait_answered(self) -> None:
+        """Until the coach has answered the person's latest message."""
+        self.page.wait_for_function(ANSWERED, timeout=15_000)
 
     def active(self) -> Optional[str]:
         return self.page.evaluate(ACTIVE_CLASS)

@@ -45,7 +45,7 @@ def test_keyboard_only_open_chat_tab_through_and_close(new_page, servers, kb):
 
     page.keyboard.type("hi")
     page.keyboard.press("Enter")
-    expect(chat.bot).to_have_count(2)
+    chat.wait_answered()
     page.keyboard.type("I can't kneel")
     page.keyboard.press("Enter")
     card = chat.of_type("recommendation").locator(".pc-card")
