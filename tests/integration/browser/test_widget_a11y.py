@@ -3,6 +3,7 @@ be in, phone width (360 px), reduced motion, and the launcher telling what arriv
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.integration.browser.chat_page import Chat
@@ -94,7 +95,9 @@ def test_phone_width_fills_the_screen_without_sideways_scrolling(new_page, serve
     chat.say("I can't kneel")
     expect(chat.of_type("recommendation")).to_be_visible()
     panel = chat.panel.bounding_box()
-    assert (panel["x"], panel["y"], panel["width"], panel["height"]) == (0, 0, PHONE["width"], PHONE["height"])
+    # Within a pixel: the opening slide may still be ending (a y of 0.08 was seen on a busy machine).
+    filled = (panel["x"], panel["y"], panel["width"], panel["height"])
+    assert filled == pytest.approx((0, 0, PHONE["width"], PHONE["height"]), abs=1)
     expect(chat.launcher).to_be_hidden()  # under the full-screen panel; the header closes it
     overflow = page.evaluate(
         """() => { const root = document.querySelector('psoas-coach-widget').shadowRoot;
