@@ -752,8 +752,10 @@ def _age_then_days(doc: Doc, left: int, right: int) -> Optional[float]:
     """ "ACL reconstruction at the age of 18" from someone who says they are 40: 22 years ago. With
     no age of now in the message, the age then dates nothing."""
     then = AGE_THEN.search(doc[left:right].text.lower())
+    if then is None:
+        return None  # the usual case: no age then, so the whole message is not read for an age now
     now = current_age(doc.text.lower())
-    if then is None or now is None or now < int(then.group(1)):
+    if now is None or now < int(then.group(1)):
         return None
     return max(180.0, (now - int(then.group(1))) * 365.0)
 

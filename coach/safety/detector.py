@@ -58,10 +58,6 @@ EXACT = "="  # a phrase written "=legs" matches that exact word form, not its le
 # An injury episode (CI21) is read up to this many days back: the first days DEFER, later ones
 # that still hurt to walk on are a referral (the condition's time rule says which).
 ACUTE_DAYS = 42
-CLINICIAN = re.compile(
-    r"\b(gp|doctor|doc|dr|physio|physiotherapist|pt|midwife|surgeon|consultant|cardiologist|nurse|specialist|"
-    r"rheumatologist|obstetrician|team|therapist)s?\b"
-)
 
 
 # "every time I stop exercising", "two weeks without exercise": not a stretch being done.
@@ -116,6 +112,9 @@ class Detector:
             if c.unless_in_sentence
         }
         self.asked_in_questions = {c.id for c in kb.concepts.values() if c.asked_in_questions}
+        # Who can clear or refuse: the first group of the clearance's own combos (knowledge/safety.yml).
+        clearance = kb.concepts.get(CLEARANCE)
+        self.clinicians = {w.lower() for combo in (clearance.combos if clearance else []) for w in combo.groups[0]}
         self.historical = {c.id for c in kb.concepts.values() if c.historical}
         self.injuries = {c.id for c in kb.concepts.values() if c.injury}
         self.self_reference = {c.id for c in kb.concepts.values() if c.self_reference}
@@ -147,9 +146,10 @@ class Detector:
         findings: List[Finding] = list(_age_findings(doc.text)) + list(_pregnancy_weeks(doc.text))
         for label, start, end in spans:
             kind, ident = parse_key(label)
-            if label in self.unless and self._cancelled(doc, start, end, self.unless[label]):
+            if label in self.unless and _cancelled(doc, ctx.clause_bounds(doc, start, end), self.unless[label]):
                 continue
-            if label in self.unless_in_sentence and self._cancelled_in_sentence(doc, start, end, label):
+            sentence_words = self.unless_in_sentence.get(label)
+            if sentence_words and _cancelled(doc, ctx.sentence_bounds(doc, start, end), sentence_words):
                 continue
             if kind == "concept" and ident in self.injuries and ctx.figurative(doc, start):
                 continue  # "felt like I'd been hit by a bus": a comparison, not an accident
@@ -228,7 +228,7 @@ class Detector:
             and f.id == CLEARANCE
             and f.negated
             and not (f.third_party or f.hypothetical)
-            and CLINICIAN.match(f.text.lower())  # the clinician said no; "nobody has cleared me" names no one
+            and f.text.lower().split()[0] in self.clinicians  # the clinician said no; "nobody" names no one
         ]
         return implied
 
@@ -325,16 +325,6 @@ class Detector:
                     extra.append(Finding("concept", concept, f.text, f.start, f.end, duration_days=f.duration_days))
                     break
         return extra
-
-    def _cancelled_in_sentence(self, doc, start: int, end: int, label: str) -> bool:
-        left, right = ctx.sentence_bounds(doc, start, end)
-        words = self.unless_in_sentence[label]
-        return any(t.lower_ in words or t.lemma_.lower() in words for t in doc[left:right])
-
-    @staticmethod
-    def _cancelled(doc, start: int, end: int, words) -> bool:
-        left, right = ctx.clause_bounds(doc, start, end)
-        return any(t.lower_ in words or t.lemma_.lower() in words for t in doc[left:right])
 
     def _combos(self, doc, raw: List[Tuple[str, int, int]]) -> Dict[Tuple[str, int, int], List[Tuple[int, int]]]:
         """A combo matches when every group has a term inside one clause and one window.
@@ -455,3 +445,9 @@ def _longest_first(matches: Iterable[Tuple[str, int, int]]) -> List[Tuple[str, i
         if not nested:
             kept.append((label, start, end))
     return sorted(kept, key=lambda m: m[1])
+
+
+def _cancelled(doc, bounds: Tuple[int, int], words) -> bool:
+    """One of the words that cancel a match stands within the bounds (its clause, or its sentence)."""
+    left, right = bounds
+    return any(t.lower_ in words or t.lemma_.lower() in words for t in doc[left:right])
