@@ -184,6 +184,8 @@ class Constraint(Strict):
     label: str  # "you can't kneel"
     rule_ids: List[str] = []
     phrases: List[str] = Field(min_items=1)
+    # Words that mean the limit together, in any order: [floor] + [struggle, can't get back up].
+    combos: List[Combo] = []
     excludes_demands: List[Demand] = []
     requires_any_demand: List[Demand] = []
     # What people say when the limit has gone ("I can kneel again"): asked about once, then forgotten.

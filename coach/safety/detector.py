@@ -18,7 +18,7 @@ from spacy.matcher import PhraseMatcher
 from coach import settings
 from coach.kb.loader import KnowledgeBase
 from coach.safety import context as ctx
-from coach.safety.findings import CLEARANCE, CLINICIAN_LIMIT, Finding, parse_key
+from coach.safety.findings import CLEARANCE, CLINICIAN_LIMIT, Finding, FindingKind, parse_key
 from coach.safety.text import TypoFixer, blank_english, make_doc
 
 if TYPE_CHECKING:  # loaded by whoever builds the detector; spaCy work needs no scikit-learn
@@ -88,6 +88,7 @@ class Detector:
         self.combos: Dict[str, List[Tuple[int, int, int, bool]]] = {}
         combo_entries: List[Tuple[str, Any]] = [("concept", c) for c in kb.concepts.values()]
         combo_entries += [("condition", c) for c in kb.conditions.values()]
+        combo_entries += [("constraint", c) for c in kb.constraints.values()]
         for kind, with_combos in combo_entries:
             for c_i, combo in enumerate(with_combos.combos):
                 self.combos.setdefault(f"{kind}:{with_combos.id}", []).append(
@@ -144,6 +145,7 @@ class Detector:
         procedures = self._procedures(doc)
         spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos) + procedures)
         findings: List[Finding] = list(_age_findings(doc.text)) + list(_pregnancy_weeks(doc.text))
+        findings += self._temperatures(doc, today)
         for label, start, end in spans:
             kind, ident = parse_key(label)
             if label in self.unless and _cancelled(doc, ctx.clause_bounds(doc, start, end), self.unless[label]):
@@ -193,6 +195,34 @@ class Detector:
         findings += self._episodes(doc, findings, today)
         findings += self._in_a_stretch(doc, findings)
         return findings + self._lasting(findings) + self.suspicion(text)
+
+    def _temperatures(self, doc, today: date) -> List[Finding]:
+        """A reading at fever level is a fever, and an illness to get over first (PQ6) unless a rule
+        says more; read in context like a phrase ("my son's temp was 39" is his, not the user's)."""
+        findings = []
+        for start_char, end_char in _fever_readings(doc.text):
+            span = doc.char_span(start_char, end_char, alignment_mode="expand")
+            if span is None:
+                continue
+            c = ctx.read(doc, span.start, span.end, today)
+            readings: Tuple[Tuple[FindingKind, str], ...] = (("concept", "fever"), ("condition", "temporary_illness"))
+            for kind, ident in readings:
+                findings.append(
+                    Finding(
+                        kind=kind,
+                        id=ident,
+                        text=span.text,
+                        start=start_char,
+                        end=end_char,
+                        negated=c.negated,
+                        third_party=c.third_party,
+                        hypothetical=c.hypothetical,
+                        resolved=c.resolved,
+                        days_ago=c.days_ago,
+                        duration_days=c.duration_days,
+                    )
+                )
+        return findings
 
     def suspicion(self, text: str) -> List[Finding]:
         """The learned reader's outcome for the whole message, when it has one to add; the words
@@ -387,6 +417,32 @@ MINOR_AGE = 16
 _WEEKS_ALONG = re.compile(
     r"\b(?:i'?m|i am|at|nearly|almost|about|around|now)\s+(?:nearly |almost |about |around |now )?(\d{1,2})\s*(?:weeks|wks)\b(?!\s*(?:ago|post|after|since|later|out|of|in|old))"
 )
+
+
+# "It registered at 103.2 degrees", "temp of 39.4", "38.5C": a fever told as a reading. A reading
+# needs a body-temperature word close before it, and a room, the weather or water nearby makes
+# it something else ("the hot yoga room was 105 degrees").
+_READING = re.compile(r"\b(\d{2,3}(?:\.\d{1,2})?)\s*(?:°|º|degrees?|deg)?\s*(c|f|celsius|fahrenheit)?\b")
+_BODY_TEMPERATURE = re.compile(r"\b(?:temp|temps|temperature|thermometer|fever|registered|my temp)\b")
+_NOT_BODY = re.compile(
+    r"\b(?:room|studio|outside|weather|heat wave|sun|summer|water|bath|oven|degrees out|forecast|humid|humidity)\b"
+)
+FEVER_C = (38.0, 43.0)
+FEVER_F = (100.4, 108.0)
+
+
+def _fever_readings(text: str) -> Iterable[Tuple[int, int]]:
+    """Character spans of temperature readings at fever level."""
+    for match in _READING.finditer(text):
+        value, unit = float(match.group(1)), (match.group(2) or "")[:1]
+        before = text[max(0, match.start() - 80) : match.start()]
+        around = text[max(0, match.start() - 80) : match.end() + 40]
+        if not _BODY_TEMPERATURE.search(before) or _NOT_BODY.search(around):
+            continue
+        celsius = FEVER_C[0] <= value <= FEVER_C[1] and unit != "f"
+        fahrenheit = FEVER_F[0] <= value <= FEVER_F[1] and unit != "c"
+        if celsius or fahrenheit:
+            yield match.start(1), match.end()
 
 
 def _pregnancy_weeks(text: str) -> Iterable[Finding]:
