@@ -482,7 +482,10 @@ def _family_history(doc: Doc, left: int, start: int, end: int, right: int) -> bo
 # the next day"): whatever order the story is told in, the injury has been assessed.
 SEEN_IN_EMERGENCY = re.compile(
     r"\b((er|a&e|a and e|emergency room|hospital|urgent care) (doctors?|docs?|nurses?|staff) (told|said|checked|sent|gave)|"
-    r"(doctors?|docs?) (at|in) (the )?(er|a&e|hospital|emergency room|urgent care) (told|said|checked|sent|gave))\b"
+    r"(doctors?|docs?) (at|in) (the )?(er|a&e|hospital|emergency room|urgent care) (told|said|checked|sent|gave)|"
+    # An X-ray's verdict or a visit to an injury clinic anywhere in the story: it has been looked at.
+    r"x-?rays? (was|were|came back|showed) (clear|fine|normal|nothing)|had x-?rays?( taken)?|"
+    r"(went|been|go) to (the )?(minor injuries|urgent care|a&e|er|walk-in)( clinic| unit| centre| center)?)\b"
 )
 
 
@@ -497,7 +500,7 @@ def checked_since(doc: Doc, start: int, end: int) -> bool:
 
 # "Felt like I'd been hit by a bus", "as if someone had run me over": a feeling, not an injury.
 FIGURATIVE_BEFORE = re.compile(
-    r"\b(like|as if|as though)( (i|you|i'?ve|you'?ve|i'?d|you'?d|i had|you had|someone|somebody)"
+    r"\b(like|as if|as though)( (i|you|i'?ve|you'?ve|i'?d|you'?d|i had|you had|someone|somebody|it|it'?d|it had)"
     r"( had| has| have)?)?( been| got| was| were| just)?\s*$"
 )
 
