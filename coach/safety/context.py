@@ -670,6 +670,14 @@ def days_ago(doc: Doc, left: int, right: int, today: date, strict: bool = False)
             if amount is not None and tokens[i + 1 : i + 2] == ["old"] and BABY_WORDS & set(tokens[max(0, i - 5) : i]):
                 return amount * UNIT_DAYS[unit]  # "the baby is 3 weeks old": the birth was 3 weeks ago
             following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if (
+                unit == "day"
+                and following == "after"
+                and i > 0
+                and tokens[i - 1] == "the"
+                and not any(YEAR.match(t) for t in tokens)
+            ):
+                return UNIT_DAYS[unit]  # "it is 6am, the day after my knee surgery": now is a day after it
             if amount is None and following.isdigit() and unit in ("day", "week") and tokens[i] == unit:
                 return float(following) * UNIT_DAYS[unit]  # "week 3" after an operation, "day 10 post-op"
             if amount is not None:
