@@ -452,8 +452,11 @@ class Conversation:
             # "GP said keep active. Which stretches are best?" read as an answer with no question
             # waiting: the next-best intent that is a request says what the user wants.
             turn.intent = next((i for i in turn.alternatives if i in GOALS), turn.intent)
-            if turn.intent in RESPONSES and (decision.rule_ids or decision.excluded):
-                turn.intent = "describe_symptom"  # they told the coach something about themselves
+            # They told the coach something about themselves in this message; a bare "yes" tells
+            # nothing, though the profile's standing exclusions ride on every decision.
+            told = any(f.about_user_now and f.kind in ("concept", "condition", "constraint") for f in turn.findings)
+            if turn.intent in RESPONSES and (decision.rule_ids or decision.excluded) and told:
+                turn.intent = "describe_symptom"
         if waiting is None and reminder_talk.answers_zone_question(ctx):
             return
         DISPATCH.get(turn.intent, coaching.not_understood)(ctx)

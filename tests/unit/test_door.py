@@ -307,3 +307,18 @@ def test_the_country_said_after_an_emergency_is_kept_and_its_numbers_given(user,
     assert coach.profiles.get("u1").country == "the UK"
     assert "999" in text and "Which country" not in text
     assert customs(reply, "safety")[0]["urgency"] == "emergency", "the flag stays in force"
+
+
+def test_a_bare_yes_after_a_recommendation_with_exclusions_does_not_repeat_it(user):
+    """The profile's standing exclusions ride on every decision; a "yes" that tells nothing new is
+    a check-in, not a new account of their body that earns the whole recommendation again."""
+    first = user.says(
+        "my lower back aches from sitting all week and getting down on the floor is hard", "describe_symptom"
+    )
+    assert customs(first, "recommendation")
+    again = user.says("yes", "affirm")
+    assert not customs(again, "recommendation")
+    check_in = user.conversation.coach.kb.say("check_in_nothing_pending")
+    assert any(check_in in (r.text or "") for r in again.replies)
+    told = user.says("yes, and my knee hurts when I kneel", "affirm")
+    assert customs(told, "recommendation"), "a yes that tells something new about them is still read as telling"
