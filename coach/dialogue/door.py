@@ -25,7 +25,7 @@ from coach.dialogue import reminders as reminder_talk
 from coach.dialogue.context import TurnContext
 from coach.dialogue.model import Turn, TurnResult
 from coach.dialogue.state import Goal
-from coach.kb.schema import Outcome
+from coach.kb.schema import Outcome, reference_rule
 from coach.privacy import dialogue as privacy
 from coach.safety.findings import Finding
 from coach.safety.triage import Decision
@@ -271,11 +271,28 @@ class Conversation:
         if pending.misses >= 2:
             spec = questions.spec(ctx.kb, pending.id)
             assert spec is not None
+            alarm = questions.alarm_rule(ctx.kb, pending.id)
+            if alarm is not None:
+                self._leave_open(ctx, pending.id, spec, alarm)
+                return True
             ctx.say(ctx.words("question_cautious_reading", reading=spec.reading))
             self._apply(ctx, pending.id, spec.cautious, thank=False)
         else:
             self._reask(ctx, "question_again")
         return True
+
+    @staticmethod
+    def _leave_open(ctx: TurnContext, question_id: str, spec: questions.Spec, alarm) -> None:
+        """Two replies that answer nothing, to a question whose yes is an emergency: nothing is
+        assumed either way. The question and the session it guarded are dropped (asked again only
+        when the user asks for a session again), and the rule's fixed wording is the safety net."""
+        ctx.state.answered(question_id)
+        ctx.state.goal, ctx.state.screening = None, None
+        ctx.say(
+            ctx.words("question_left_open", question=spec.text, if_yes=alarm.message),
+            buttons=coaching.menu(ctx, ("button_start_session",)),
+            custom={"type": "question_left_open", "id": question_id, "flags": [reference_rule(alarm.id)]},
+        )
 
     def _reask(self, ctx: TurnContext, how: str) -> None:
         """The waiting question again, in other words (never the same message twice in a row)."""

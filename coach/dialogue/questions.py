@@ -27,6 +27,7 @@ from coach.dialogue.answers import YesNo, yes_no
 from coach.dialogue.model import Reply, Turn
 from coach.dialogue.state import PendingQuestion
 from coach.kb.loader import KnowledgeBase
+from coach.kb.schema import RedFlag
 from coach.safety.findings import CLEARANCE, CLEARED_QUESTION, CLINICIAN_LIMIT
 
 ANSWER_INTENT = "answer"
@@ -111,6 +112,26 @@ def spec(kb: KnowledgeBase, question_id: str) -> Optional[Spec]:
         options = (("yes", say("option_yes")), ("no", say("option_no")))
         return Spec(Kind.CONFIRM, say("forget_question"), options, say("needs_yes_no"), "no", say("option_no"))
     return None
+
+
+# Outcomes a yes to a question may not be assumed into: a reply that is no answer at all ("ready",
+# "make it harder") must not send anyone to A&E.
+ALARMS = frozenset({"EMERGENCY", "URGENT", "CRISIS"})
+
+
+def alarm_rule(kb: KnowledgeBase, question_id: str) -> Optional[RedFlag]:
+    """The emergency, urgent or crisis rule a yes to this question would raise: a screening
+    question's own rules (screen_red_flags: RF1), or the rule a "flag:" question is about."""
+    kind, _, ident = question_id.partition(":")
+    if kind.startswith("screen_") and not ident:
+        q = next((q for q in kb.screening if q.id == question_id), None)
+        ids = list(q.rule_ids) if q is not None else []
+    elif kind == "flag":
+        ids = [ident]
+    else:
+        return None
+    rules = [kb.red_flags[i] for i in ids if i in kb.red_flags]
+    return next((r for r in rules if r.outcome.value in ALARMS), None)
 
 
 def period_words(days: int) -> str:

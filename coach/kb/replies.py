@@ -40,6 +40,7 @@ REPLY_PLACEHOLDERS: Dict[str, FrozenSet[str]] = {
         "question_back_to": ("question",),
         "question_cautious_reading": ("reading",),
         "question_stale_button": (),
+        "question_left_open": ("question", "if_yes"),
         "answer_thanks": (),
         "needs_yes_no": (),
         "needs_when": (),

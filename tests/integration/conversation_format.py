@@ -47,7 +47,16 @@ EXERCISE_IDS = (
     "rear_foot_elevated_hip_flexor_stretch",
 )
 CURRENT_STRETCH = "$current"  # the exercise of the last session step the coach sent before this turn
-PAYLOAD_TYPES = ("recommendation", "safety", "screening_question", "session_step", "exercise", "faq", "input_error")
+PAYLOAD_TYPES = (
+    "recommendation",
+    "safety",
+    "screening_question",
+    "session_step",
+    "exercise",
+    "faq",
+    "input_error",
+    "question_left_open",
+)
 PHASES = ("get_ready", "hold", "halfway", "rest", "switch_sides", "done")
 RULE_ID = re.compile(r"^(RF|PQ|CI|IS|SC|LR)\d+$")
 # Rule ids of shared/reference/safety-rules.md; the knowledge base may add its own (RF12...).

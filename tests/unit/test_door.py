@@ -122,6 +122,35 @@ def test_a_miss_says_what_is_needed_and_a_second_miss_takes_the_cautious_reading
     assert customs(third, "safety")[-1]["outcome"] == "REFER"
 
 
+def test_two_non_answers_to_an_emergency_question_assume_nothing(user):
+    """'Numbness around your bottom right now?' answered 'ready', then 'make it harder': neither
+    a yes (A&E for two misreadings) nor a no (a session on a guess). Nothing starts, the fixed
+    wording says what to do if the answer is yes, and a new request asks again."""
+    user.says("my hips are tight", "describe_symptom")
+    first = user.says("let's start", "start_session")
+    assert question(first)["id"] == "screen_red_flags"
+    user.says("ready", "ready")
+    left = user.says("make it harder", "make_harder")
+    assert not [s for s in customs(left, "safety") if s["decision"] == "stop"], "no emergency from non-answers"
+    assert not customs(left, "session_step"), "and no session on a guess"
+    payload = customs(left, "question_left_open")[0]
+    assert payload == {"type": "question_left_open", "id": "screen_red_flags", "flags": ["RF1"]}
+    rf1 = user.conversation.coach.kb.red_flags["RF1"].message
+    assert rf1 in " ".join(r.text or "" for r in left.replies), "the rule's own fixed wording is the safety net"
+    assert question(left) is None
+    again = user.says("let's start", "start_session")
+    assert question(again)["id"] == "screen_red_flags", "a new request asks again"
+    assert customs(user.says("no", "deny"), "screening_question"), "a real answer carries on with the form"
+
+
+def test_a_miss_on_a_referral_question_still_takes_the_cautious_reading(user):
+    """Only a question whose yes is an emergency, urgent or crisis rule is left open."""
+    user.says("I have high blood pressure", "disclose_condition")
+    user.says("banana", "nlu_fallback")
+    third = user.says("purple", "nlu_fallback")
+    assert not customs(third, "question_left_open")
+
+
 def test_a_digression_is_answered_and_the_question_put_again_in_other_words(user):
     first = user.says("I have high blood pressure", "disclose_condition")
     reply = user.says("how long should I hold each stretch?", "faq_hold_time")
