@@ -75,6 +75,8 @@ class SessionState:
     started_at: Optional[str] = None  # ISO moment (UTC)
     pain_reports: List[Dict] = field(default_factory=list)
     feelings: List[Dict] = field(default_factory=list)
+    # Stretches stopped for a warning symptom (IS1/IS2): never taken up again in this session.
+    stopped_for_symptom: List[str] = field(default_factory=list)
 
     def note(self, kind: str, value: str) -> None:
         """Keeps something the user reported about the current step ("pain", or a feeling)."""
@@ -253,9 +255,19 @@ class Session:
         if not self.state.finished:
             self.state.status = "paused"
 
+    def stop_for_symptom(self) -> None:
+        """A warning symptom in the current stretch: the hold stops, and that stretch is out for
+        the rest of the session (resume moves past it)."""
+        self.pause()
+        current = self.state.current.exercise_id
+        if current not in self.state.stopped_for_symptom:
+            self.state.stopped_for_symptom.append(current)
+
     def resume(self) -> Step:
         if self.state.status == "paused":
             self.state.status = "running"
+        while self.state.current.exercise_id in self.state.stopped_for_symptom and not self.state.finished:
+            self.skip_exercise()  # never back into the stretch that just gave a warning symptom
         return self.state.current
 
     def stop(self) -> None:

@@ -167,7 +167,13 @@ def on_ready(ctx: TurnContext, session: Session) -> None:
 
 
 def on_resume(ctx: TurnContext, session: Session) -> None:
-    announce(ctx, session, session.resume(), prefix=ctx.words("session_carry_on"))
+    before = session.state.current.exercise_id
+    step = session.resume()
+    if step.exercise_id != before:  # the stretch that gave a warning symptom stays out
+        name = ctx.coach.catalog.get(before).name.lower()
+        announce(ctx, session, step, prefix=ctx.words("session_carry_on_without", name=name))
+        return
+    announce(ctx, session, step, prefix=ctx.words("session_carry_on"))
 
 
 def on_skip(ctx: TurnContext, session: Session) -> None:
@@ -233,7 +239,7 @@ def stop_stretch(ctx: TurnContext, session: Session) -> None:
     """IS1/IS2: stop the hold at once (timers too), then offer the gentler variant."""
     c = ctx.coach
     decision = ctx.decision
-    session.pause()
+    session.stop_for_symptom()
     stop_timers(ctx, session.state)
     session.state.note("pain", "pain")  # kept for the user's progress, with its side
     current_ex = c.catalog.get(session.state.current.exercise_id)
@@ -288,7 +294,11 @@ def on_harder(ctx: TurnContext, session: Session) -> None:
 def swap(ctx: TurnContext, session: Session, relation: str, word: str) -> None:
     c = ctx.coach
     current_ex = c.catalog.get(session.state.current.exercise_id)
-    options = [e for e in getattr(current_ex, relation) if e not in ctx.decision.excluded]
+    options = [
+        e
+        for e in getattr(current_ex, relation)
+        if e not in ctx.decision.excluded and e not in session.state.stopped_for_symptom
+    ]
     if not options:
         ctx.say(ctx.words("session_no_variant", word=word, name=current_ex.name.lower()))
         return

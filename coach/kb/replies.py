@@ -113,6 +113,7 @@ REPLY_PLACEHOLDERS: Dict[str, FrozenSet[str]] = {
         "button_nothing_much": (),
         "button_try_gentler": (),
         "session_carry_on": (),
+        "session_carry_on_without": ("name",),
         "session_skipping": (),
         "session_paused": (),
         "session_slower": (),

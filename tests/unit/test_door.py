@@ -224,6 +224,25 @@ def test_screening_in_free_text_with_a_digression_then_the_session(user):
     assert len(seen) == len(set(seen))
 
 
+def test_resume_after_that_pinches_never_goes_back_into_that_stretch(user):
+    user.says("my hips are tight from sitting", "describe_symptom")
+    reply = user.says("let's start", "start_session")
+    while question(reply):
+        reply = user.says("no", "deny")
+    first = customs(reply, "session_step")[0]["exercise_id"]
+    user.says("ready", "ready")
+    stopped = user.says("that pinches", "report_pain")
+    assert customs(stopped, "safety")[-1]["outcome"] == "STOP-STRETCH"
+    user.says("pause", "pause")
+    resumed = user.says("resume", "resume")
+    steps = customs(resumed, "session_step")
+    assert steps and steps[0]["exercise_id"] != first, "the stretch that pinched stays out"
+    name = user.conversation.coach.catalog.get(first).name.lower()
+    assert name in resumed.replies[0].text
+    harder = user.says("make it harder", "make_harder")
+    assert first not in [s["exercise_id"] for s in customs(harder, "session_step")], "nor comes back by a swap"
+
+
 def test_not_sure_in_screening_is_taken_as_a_yes_and_said_so(user):
     user.says("let's start", "start_session")
     user.says("no", "deny")  # red flags

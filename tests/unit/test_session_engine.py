@@ -94,6 +94,25 @@ def test_transitions_pause_resume_skip_stop(catalog):
     assert state.status == "stopped", "a stopped session cannot be paused back to life"
 
 
+def test_a_stretch_stopped_for_a_symptom_is_not_taken_up_again(catalog):
+    state = SessionState(steps=build_plan(catalog, TWO))
+    session = Session(state)
+    session.advance()  # holding the first stretch
+    session.stop_for_symptom()
+    assert state.status == "paused" and state.stopped_for_symptom == [TWO[0]]
+    resumed = session.resume()
+    assert resumed.exercise_id == TWO[1] and resumed.phase == "get_ready", "resume moves past it"
+    session.stop_for_symptom()
+    assert session.resume().phase == "done" and state.finished, "nothing left: the session ends"
+    assert SessionState.from_dict(state.to_dict()) == state
+
+
+def test_a_session_stored_before_the_field_existed_still_loads(catalog):
+    data = SessionState(steps=build_plan(catalog, TWO)).to_dict()
+    del data["stopped_for_symptom"]
+    assert SessionState.from_dict(data).stopped_for_symptom == []
+
+
 def test_state_round_trips_through_json(catalog):
     state = SessionState(steps=build_plan(catalog, TWO), index=3, timer_token="abc", checked_in=[TWO[0]])
     assert SessionState.from_dict(state.to_dict()) == state
