@@ -219,7 +219,10 @@ class Conversation:
         if decision.about == "someone_else" and sticky:
             state.their_alert = state.their_alert or sticky[0]
             return
-        if state.their_alert and not decision.stops_coaching and state.their_alert in ctx.kb.red_flags:
+        # More news of them ("he's talking but in a lot of pain") is someone else's health, SC1,
+        # which must not replace their emergency either.
+        about_them = decision.outcome is Outcome.OUT_OF_SCOPE and decision.about == "someone_else"
+        if state.their_alert and (not decision.stops_coaching or about_them) and state.their_alert in ctx.kb.red_flags:
             rule = ctx.kb.red_flags[state.their_alert]
             ctx.decision = Decision(
                 outcome=rule.outcome, rule_ids=[rule.id], messages=[rule.message], about="someone_else"

@@ -523,6 +523,8 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
     """The nearest person mentioned before the phrase decides whose symptom it is, unless the
     user is the one it happens to ("my uncle is hurting me"). A clause that names nobody
     belongs to the person the message was last about ("My mum is 80. Bad hip, arthritis.")."""
+    if doc[start].lower_ in {"he", "she", "he's", "she's"}:
+        return True  # the phrase names its own subject: "he fell", "she's slipped"
     if any(t.lower_ in FIRST_PERSON_OBJECTS for t in doc[end : min(right, end + 3)]):
         return False
     # "my elderly mother", "our pregnant daughter": the word describes the person named after it.

@@ -65,6 +65,10 @@ def more_severe(a: Outcome, b: Outcome) -> Outcome:
     return a if SEVERITY.index(a) <= SEVERITY.index(b) else b
 
 
+# Words that put an injury in the present: what someone cannot do now.
+PRESENT_TENSE = frozenset({"can't", "cant", "cannot", "won't", "wont", "unable", "now", "still"})
+
+
 @dataclass
 class Decision:
     outcome: Outcome = Outcome.PROCEED
@@ -280,6 +284,18 @@ class Triage:
         # Their emergency is one happening now: said to be today, or told with no time in a message
         # only about them ("my husband collapsed with chest pain"). "My nan broke her hip, so I'm
         # trying to stay mobile" is a family story, and a fall or a break needs a time to count.
+        # An injury told in the present tense is happening now ("she can't put weight on her leg",
+        # "he can't get up"), and so is the fall or blow of the same story.
+        told_now = any(
+            f.kind == "concept"
+            and self.kb.concepts[f.id].injury
+            and not f.resolved
+            and (
+                (f.days_ago is not None and f.days_ago <= 1)
+                or (f.days_ago is None and PRESENT_TENSE & set(f.text.lower().replace("\u2019", "'").split()))
+            )
+            for f in theirs
+        )
         present = {
             f.id
             for f in theirs
@@ -287,7 +303,7 @@ class Triage:
             and not f.resolved
             and (
                 (f.days_ago is not None and f.days_ago <= 1)
-                or (f.days_ago is None and not speaks_of_self and not self.kb.concepts[f.id].injury)
+                or (f.days_ago is None and not speaks_of_self and (told_now or not self.kb.concepts[f.id].injury))
             )
         }
         for rule in self.kb.red_flags.values():
