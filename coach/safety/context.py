@@ -411,6 +411,19 @@ def _superlative_after(doc: Doc, cue: int, start: int) -> bool:
     return any(t.lower_ in SUPERLATIVE_WORDS for t in doc[cue + 1 : min(start + 1, cue + 5)])
 
 
+# "not long before", "wasn't long until", "not long after", "not long ago": time, not denial.
+LONG_BEFORE = {"before", "until", "till", "after", "ago", "since"}
+INTERJECTION_CUES = {"no", "nope", "nah"}
+ANSWER_PUNCTUATION = {",", "!", ".", "...", "…", ";", "?"}
+
+
+def _interjection(doc: Doc, i: int) -> bool:
+    """A bare "no," / "nope!" answers or rebuts what came before it; it negates nothing after it."""
+    return (
+        doc[i].lower_ in INTERJECTION_CUES and i + 1 < len(doc) and doc[i + 1].text in ANSWER_PUNCTUATION
+    )
+
+
 def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
     for i in range(start - 1, max(left, start - NEGATION_WINDOW) - 1, -1):
         if i in skip:
@@ -423,6 +436,12 @@ def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:
                 continue  # "why can I not do my cardiac rehab on my own?" asks about it, has it
             nxt = doc[i + 1].lemma_.lower() if i + 1 < len(doc) else ""
             nxt2 = doc[i + 2].lemma_.lower() if i + 2 < len(doc) else ""
+            if _interjection(doc, i):
+                continue  # "Well, no, really, I want to die": an answer to something before, not a denial
+            if doc[i].lower_ == "not" and i > 0 and doc[i - 1].lower_ == "than":
+                continue  # "more often than not, during balancing poses": a frequency, affirmed
+            if i + 1 < len(doc) and doc[i + 1].lower_ == "long" and nxt2 in LONG_BEFORE:
+                continue  # "it wasn't long before a crunching began", "not long after": it happened
             if nxt in PSEUDO_NEGATION_NEXT or nxt2 in PSEUDO_NEGATION_NEXT and nxt in {"be", "really", "even", "a"}:
                 continue
             if lemma == "no" and "reason" in (nxt, nxt2) or lemma == "no" and nxt == "warning":
@@ -505,6 +524,14 @@ FIGURATIVE_BEFORE = re.compile(
 )
 
 
+NEAR_MISS = {"nearly", "almost"}
+
+
+def near_miss(doc: Doc, start: int) -> bool:
+    """ "It's nearly breaking my back", "I almost fell": an injury that did not happen."""
+    return start > 0 and doc[start - 1].lower_ in NEAR_MISS
+
+
 def figurative(doc: Doc, start: int) -> bool:
     """The words just before an injury phrase say it is a comparison ('like I've been hit by a bus')."""
     return bool(FIGURATIVE_BEFORE.search(doc[max(0, start - 6) : start].text.lower()))
@@ -534,6 +561,8 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
             return True
     for i in range(start - 1, -1, -1):
         word = doc[i].lower_
+        if word == "mine" and i > 0 and doc[i - 1].lower_ == "of":
+            continue  # "a friend of mine fell": the "mine" belongs to the friend named before it
         if word in FIRST_PERSON:
             if i < left and _reported_to_user(doc, i):
                 continue  # "I have a client who..." names the user only as the one asking

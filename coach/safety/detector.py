@@ -145,7 +145,7 @@ class Detector:
         procedures = self._procedures(doc)
         spans = _longest_first([m for m in raw if not m[0].startswith("group:")] + list(combos) + procedures)
         findings: List[Finding] = list(_age_findings(doc.text)) + list(_pregnancy_weeks(doc.text))
-        findings += self._temperatures(doc, today)
+        findings += self._readings(doc, today)
         for label, start, end in spans:
             kind, ident = parse_key(label)
             if label in self.unless and _cancelled(doc, ctx.clause_bounds(doc, start, end), self.unless[label]):
@@ -155,6 +155,8 @@ class Detector:
                 continue
             if kind == "concept" and ident in self.injuries and ctx.figurative(doc, start):
                 continue  # "felt like I'd been hit by a bus": a comparison, not an accident
+            if (kind == "condition" or ident in self.injuries) and ctx.near_miss(doc, start):
+                continue  # "nearly breaking my back", "I almost had surgery": it did not happen
             c = ctx.read(doc, start, end, today)
             if kind == "concept" and ident in self.asked_in_questions and ctx.in_question(doc, start, end):
                 c = ctx.as_hypothetical(c)
@@ -176,52 +178,32 @@ class Detector:
             terms = combos.get((label, start, end))
             if terms and not c.negated:
                 c = ctx.with_negation(c, ctx.any_term_negated(doc, terms))
+            if ident in self.historical and kind == "concept":
+                c = ctx.with_days_ago(c, None)  # a cancer history never ages into "past"
             findings.append(
-                Finding(
-                    kind=kind,
-                    id=ident,
-                    text=doc[start:end].text,
-                    start=doc[start].idx,
-                    end=doc[end - 1].idx + len(doc[end - 1].text),
-                    negated=c.negated,
-                    third_party=c.third_party,
-                    hypothetical=c.hypothetical,
-                    resolved=c.resolved,
-                    days_ago=None if ident in self.historical and kind == "concept" else c.days_ago,
-                    duration_days=c.duration_days,
-                )
+                _finding(kind, ident, doc[start:end].text, doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text), c)
             )
         findings += self._implied(findings)
         findings += self._episodes(doc, findings, today)
         findings += self._in_a_stretch(doc, findings)
         return findings + self._lasting(findings) + self.suspicion(text)
 
-    def _temperatures(self, doc, today: date) -> List[Finding]:
-        """A reading at fever level is a fever, and an illness to get over first (PQ6) unless a rule
-        says more; read in context like a phrase ("my son's temp was 39" is his, not the user's)."""
+    def _readings(self, doc, today: date) -> List[Finding]:
+        """Measurements at a worrying level, read in context like a phrase ("my son's temp was 39"
+        is his): a fever reading is a fever and an illness to get over first (PQ6) unless a rule
+        says more; a resting blood pressure at PAR-Q+'s 160/90 or over is a condition not under
+        control (PQ1, PQ3)."""
         findings = []
-        for start_char, end_char in _fever_readings(doc.text):
-            span = doc.char_span(start_char, end_char, alignment_mode="expand")
-            if span is None:
-                continue
-            c = ctx.read(doc, span.start, span.end, today)
-            readings: Tuple[Tuple[FindingKind, str], ...] = (("concept", "fever"), ("condition", "temporary_illness"))
-            for kind, ident in readings:
-                findings.append(
-                    Finding(
-                        kind=kind,
-                        id=ident,
-                        text=span.text,
-                        start=start_char,
-                        end=end_char,
-                        negated=c.negated,
-                        third_party=c.third_party,
-                        hypothetical=c.hypothetical,
-                        resolved=c.resolved,
-                        days_ago=c.days_ago,
-                        duration_days=c.duration_days,
-                    )
-                )
+        for spans, meanings in (
+            (_fever_readings(doc.text), (("concept", "fever"), ("condition", "temporary_illness"))),
+            (_high_pressure_readings(doc.text), (("condition", "uncontrolled_condition"),)),
+        ):
+            for start_char, end_char in spans:
+                span = doc.char_span(start_char, end_char, alignment_mode="expand")
+                if span is None:
+                    continue
+                c = ctx.read(doc, span.start, span.end, today)
+                findings += [_finding(kind, ident, span.text, start_char, end_char, c) for kind, ident in meanings]
         return findings
 
     def suspicion(self, text: str) -> List[Finding]:
@@ -429,6 +411,41 @@ _NOT_BODY = re.compile(
 )
 FEVER_C = (38.0, 43.0)
 FEVER_F = (100.4, 108.0)
+
+
+def _finding(kind: FindingKind, ident: str, text: str, start: int, end: int, c: ctx.Context) -> Finding:
+    """A finding at these characters, with what its context says (whose, when, denied...)."""
+    return Finding(
+        kind=kind,
+        id=ident,
+        text=text,
+        start=start,
+        end=end,
+        negated=c.negated,
+        third_party=c.third_party,
+        hypothetical=c.hypothetical,
+        resolved=c.resolved,
+        days_ago=c.days_ago,
+        duration_days=c.duration_days,
+    )
+
+
+# "168/105", "160 over 95": a blood pressure reading when a word for it comes first.
+_PRESSURE_READING = re.compile(r"\b(\d{2,3})\s*(?:/|over)\s*(\d{2,3})\b")
+_BLOOD_PRESSURE = re.compile(r"\b(?:blood pressure|bp|pressure|hypertension|monitor|mmhg|reading|readings)\b")
+# PAR-Q+'s follow-up to its heart question: a resting pressure of 160/90 or more, with or without
+# medication, is a reason to check with a doctor first.
+HIGH_PRESSURE = (160, 90)
+
+
+def _high_pressure_readings(text: str) -> Iterable[Tuple[int, int]]:
+    """Character spans of blood pressure readings at or over PAR-Q+'s 160/90."""
+    for match in _PRESSURE_READING.finditer(text):
+        systolic, diastolic = int(match.group(1)), int(match.group(2))
+        plausible = 70 <= systolic <= 260 and 40 <= diastolic <= 160 and systolic > diastolic
+        around = text[max(0, match.start() - 80) : match.end() + 12]
+        if plausible and _BLOOD_PRESSURE.search(around) and (systolic >= HIGH_PRESSURE[0] or diastolic >= HIGH_PRESSURE[1]):
+            yield match.start(), match.end()
 
 
 def _fever_readings(text: str) -> Iterable[Tuple[int, int]]:

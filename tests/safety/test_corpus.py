@@ -97,3 +97,17 @@ def test_a_clarifying_question_always_makes_coaching_wait(triage):
     with_question = [r for r in results if r.decision.clarify]
     assert with_question, "the corpus has clarifying cases"
     assert all(r.decision.coaching_waits for r in with_question)
+
+
+# Rounds 6 and 7 wrote each of their rule changes as cases (docs/safety.md): every one gets its
+# labelled outcome and reports its labelled rules, so a later change that undoes one fails here.
+SINCE_ROUND_6 = [c for c in CASES if c["id"].startswith(("r6_", "r7_"))]
+
+
+@pytest.mark.parametrize("case", SINCE_ROUND_6, ids=_ids(SINCE_ROUND_6))
+def test_each_recent_rule_change_holds(triage, case):
+    result = run_case(triage, case)
+    assert result.got == case["outcome"], f"{case['text']!r}: got {result.got} {result.decision.rule_ids}"
+    reported = {rule.rstrip("rps") for rule in result.decision.rule_ids}  # IS1s is IS1 (docs/rules.md)
+    missing = {rule.rstrip("rps") for rule in case["rules"]} - reported
+    assert not missing, f"{case['text']!r}: {missing} not reported ({result.decision.rule_ids})"
