@@ -24,12 +24,30 @@ def say_safety(ctx: TurnContext, decision: Optional[Decision] = None) -> None:
     """Fixed safety wording, the action first, with its machine-readable payload."""
     decision = decision or ctx.decision
     text = safety_reply(ctx.kb, decision, ctx.profile())
+    said = routine_stop_key(decision)
+    if said is not None and said == ctx.said_before and decision.messages:
+        text = ctx.words("safety_still_stands", advice=_first_sentence(decision.messages[0]))
+    ctx.state.last_stop = said
     if decision.about == "someone_else" and decision.stops_coaching:
         extra = ctx.words("someone_else_emergency") if decision.urgency in ("emergency", "urgent", "crisis") else ""
         text = "\n\n".join(t for t in (extra or ctx.words("someone_else"), text if extra else "") if t)
     if decision.stretch and decision.outcome.value == "STOP-STRETCH":
         text = "\n\n".join(t for t in (stretch_symptom_text(ctx, decision), text) if t)
     ctx.say(text or None, custom=decision.payload())
+
+
+def routine_stop_key(decision: Decision) -> Optional[str]:
+    """A referral or deferral about the user, named by outcome and rules; None for anything else.
+    Emergency, urgent and crisis wording is fixed and said in full every time."""
+    if decision.urgency != "routine" or decision.about == "someone_else":
+        return None
+    return f"{decision.outcome.value}:{','.join(sorted(decision.rule_ids))}"
+
+
+def _first_sentence(message: str) -> str:
+    """The advice's first sentence, as said before: 'That sounds like a fresh injury, so ...'."""
+    end = next((i + 1 for i, ch in enumerate(message) if ch in ".!?" and message[i + 1 : i + 2] in (" ", "")), len(message))
+    return message[:end].strip()
 
 
 def stretch_symptom_text(ctx: TurnContext, decision: Decision) -> str:

@@ -22,6 +22,7 @@ class TurnContext:
     state: ConversationState
     result: TurnResult
     decision: Decision
+    said_before: Optional[str] = None  # the routine stop said on the turn before (ConversationState.last_stop)
 
     @property
     def kb(self) -> KnowledgeBase:

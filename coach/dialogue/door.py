@@ -135,6 +135,7 @@ class Conversation:
                 sessions.on_timer(ctx)
             return self._finish(ctx, save=False)
         self._note_time(ctx)
+        ctx.said_before, state.last_stop = state.last_stop, None
         running = sessions.current(ctx)
         if self._fresh_button(ctx):
             # A button of the question waiting carries a structured answer and no new words to
@@ -149,7 +150,7 @@ class Conversation:
         ctx.decision = c.observe(turn.sender, turn.findings, in_session=running is not None, today=turn.today)
         privacy.before(ctx)
         self._their_alert(ctx)
-        if ctx.decision.stops_coaching and not privacy.answers_anyway(ctx):
+        if ctx.decision.stops_coaching and not privacy.answers_anyway(ctx) and not self._lifting_deferral(ctx):
             self._stop(ctx, running)
         elif not self._answers_question(ctx):
             self._new_request(ctx, running)
@@ -189,6 +190,15 @@ class Conversation:
             assert decision.clarify is not None  # a retraction is found only for a "flag:" question
             question = ctx.state.ask(decision.clarify)
             ctx.result.replies.append(questions.render(ctx.kb, question, prefix=retraction))
+
+    @staticmethod
+    def _lifting_deferral(ctx: TurnContext) -> bool:
+        """ "It's much better now, walking is fine" while a fresh injury defers coaching: what the
+        deferral asked to hear back. The confirming question comes first (_new_request), not the
+        deferral again; its yes lets the standing decision be worked out afresh."""
+        decision, waiting = ctx.decision, ctx.state.question
+        asked = waiting is not None and waiting.id.startswith("update:")  # its answer is this message
+        return decision.outcome is Outcome.DEFER and (bool(decision.updates) or asked)
 
     @staticmethod
     def _retraction_question(ctx: TurnContext) -> Optional[str]:
@@ -401,6 +411,11 @@ class Conversation:
         waiting underneath, or what the user asked for in the first place."""
         decision = ctx.coach.standing(ctx.sender)
         ctx.decision = decision
+        if decision.stops_coaching:
+            # "No, it hasn't settled": the deferral stands, and no recommendation comes after it.
+            ctx.state.goal = None
+            coaching.say_safety(ctx)
+            return
         if decision.clarify and not any(q.id == decision.clarify for q in ctx.state.questions):
             self._ask(ctx, decision.clarify)
             return

@@ -56,6 +56,9 @@ class ConversationState:
     # after a long gap (coach/privacy/memory.py).
     last_seen: Optional[str] = None
     recheck_due: bool = False
+    # The referral or deferral said on the last turn ("DEFER:CI21"), so the very next one that
+    # says the same gives the short form instead of the whole advice again.
+    last_stop: Optional[str] = None
 
     @property
     def question(self) -> Optional[PendingQuestion]:
@@ -85,4 +88,5 @@ class ConversationState:
             their_alert=data.get("their_alert"),
             last_seen=data.get("last_seen"),
             recheck_due=bool(data.get("recheck_due")),
+            last_stop=data.get("last_stop"),
         )

@@ -41,6 +41,7 @@ REPLY_PLACEHOLDERS: Dict[str, FrozenSet[str]] = {
         "question_cautious_reading": ("reading",),
         "question_stale_button": (),
         "question_left_open": ("question", "if_yes"),
+        "safety_still_stands": ("advice",),
         "answer_thanks": (),
         "needs_yes_no": (),
         "needs_when": (),

@@ -351,7 +351,8 @@ class Triage:
     def _lifted(self, d: Decision, profile: Profile, findings: List[Finding]) -> None:
         """ "My knee has settled, kneeling doesn't bother me": the coach asks once before it forgets
         (door: the `update:` question). Only what the user said themselves and the coach works
-        around: a referral, a red flag or a recent operation needs a clinician, not a chat."""
+        around, or what a deferral asked to hear back ("come back once walking feels comfortable"):
+        a referral, a red flag or a recent operation needs a clinician, not a chat."""
         for f in findings:
             if f.kind != "lifted" or f.third_party or f.negated or f.hypothetical:
                 continue
@@ -360,7 +361,7 @@ class Triage:
             key = finding_key("constraint" if kind == "constraint" else "condition", ident)
             if not held or key in d.updates:
                 continue
-            if kind == "condition" and self.kb.conditions[ident].outcome in (Outcome.REFER, Outcome.DEFER):
+            if kind == "condition" and self.kb.conditions[ident].outcome is Outcome.REFER:
                 continue
             d.updates.append(key)
 
