@@ -495,12 +495,14 @@ class Triage:
         for note in profile.conditions.values():
             condition = self.kb.conditions[note.id]
             outcome = condition.outcome
+            healed = False  # long past by its date, not only cleared
             if outcome is Outcome.CLARIFY and note.cleared is not None:
                 outcome = Outcome.CAUTION if note.cleared else Outcome.REFER
             elif outcome is Outcome.REFER and not condition.time_rule and note.cleared:
                 outcome = Outcome.CAUTION  # their clinician has cleared them: coach, with the same exclusions
             elif condition.time_rule:
                 age = _age_days(note, today)
+                healed = age is not None and age > condition.time_rule.recent_days
                 if note.cleared:
                     outcome = condition.time_rule.past_outcome  # the surgeon or GP has cleared them
                 elif age is None:
@@ -527,8 +529,10 @@ class Triage:
                 condition.time_rule
                 and not condition.time_rule.past_excludes
                 and outcome is condition.time_rule.past_outcome
+                and healed
             ):
-                continue  # long healed: nothing left out any more
+                continue  # long healed: nothing left out any more. Cleared while recent keeps them:
+                # "after that we'll start with the glute bridge and a gentle standing stretch".
             for ex in self.kb.exercises.values():
                 if condition.id in ex.contraindications:
                     d.excluded.setdefault(ex.id, f"you mentioned {condition.label}")

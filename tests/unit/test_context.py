@@ -187,3 +187,16 @@ def test_the_clearance_question_for_a_dated_condition_has_clearance_answers(kb):
     asked = spec(kb, "cleared:recent_heart_event")
     assert asked is not None and asked.kind is Kind.CLEARED
     assert spec(kb, "condition:recent_heart_event").kind is Kind.WHEN
+
+
+def test_a_recent_operation_cleared_early_keeps_its_exclusions_until_it_is_long_past(triage):
+    """The advice promises "after that we'll start with the glute bridge and a gentle standing
+    stretch": a clearance three weeks after surgery lifts the referral, not the recent exclusions."""
+    decision, profile = triage.assess("had my gallbladder out 3 weeks ago, can I stretch?", Profile("g"), today=TODAY)
+    assert decision.outcome.value == "REFER"
+    decision, profile = triage.assess("my surgeon said exercise is fine now", profile, today=TODAY)
+    assert not decision.stops_coaching
+    assert {"half_kneeling_hip_flexor_stretch", "hip_flexor_bed_stretch"} <= set(decision.excluded)
+    assert "glute_bridge" not in decision.excluded
+    long_ago, _ = triage.assess("had my gallbladder out 2 years ago, can I stretch?", Profile("h"), today=TODAY)
+    assert not long_ago.stops_coaching and "hip_flexor_bed_stretch" not in long_ago.excluded
