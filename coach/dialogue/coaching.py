@@ -46,7 +46,9 @@ def routine_stop_key(decision: Decision) -> Optional[str]:
 
 def _first_sentence(message: str) -> str:
     """The advice's first sentence, as said before: 'That sounds like a fresh injury, so ...'."""
-    end = next((i + 1 for i, ch in enumerate(message) if ch in ".!?" and message[i + 1 : i + 2] in (" ", "")), len(message))
+    end = next(
+        (i + 1 for i, ch in enumerate(message) if ch in ".!?" and message[i + 1 : i + 2] in (" ", "")), len(message)
+    )
     return message[:end].strip()
 
 

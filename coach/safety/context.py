@@ -419,9 +419,7 @@ ANSWER_PUNCTUATION = {",", "!", ".", "...", "…", ";", "?"}
 
 def _interjection(doc: Doc, i: int) -> bool:
     """A bare "no," / "nope!" answers or rebuts what came before it; it negates nothing after it."""
-    return (
-        doc[i].lower_ in INTERJECTION_CUES and i + 1 < len(doc) and doc[i + 1].text in ANSWER_PUNCTUATION
-    )
+    return doc[i].lower_ in INTERJECTION_CUES and i + 1 < len(doc) and doc[i + 1].text in ANSWER_PUNCTUATION
 
 
 def _negated(doc: Doc, left: int, start: int, skip=frozenset()) -> bool:

@@ -194,10 +194,9 @@ class Detector:
         says more; a resting blood pressure at PAR-Q+'s 160/90 or over is a condition not under
         control (PQ1, PQ3)."""
         findings = []
-        for spans, meanings in (
-            (_fever_readings(doc.text), (("concept", "fever"), ("condition", "temporary_illness"))),
-            (_high_pressure_readings(doc.text), (("condition", "uncontrolled_condition"),)),
-        ):
+        fever: Tuple[Tuple[FindingKind, str], ...] = (("concept", "fever"), ("condition", "temporary_illness"))
+        pressure: Tuple[Tuple[FindingKind, str], ...] = (("condition", "uncontrolled_condition"),)
+        for spans, meanings in ((_fever_readings(doc.text), fever), (_high_pressure_readings(doc.text), pressure)):
             for start_char, end_char in spans:
                 span = doc.char_span(start_char, end_char, alignment_mode="expand")
                 if span is None:
@@ -444,7 +443,11 @@ def _high_pressure_readings(text: str) -> Iterable[Tuple[int, int]]:
         systolic, diastolic = int(match.group(1)), int(match.group(2))
         plausible = 70 <= systolic <= 260 and 40 <= diastolic <= 160 and systolic > diastolic
         around = text[max(0, match.start() - 80) : match.end() + 12]
-        if plausible and _BLOOD_PRESSURE.search(around) and (systolic >= HIGH_PRESSURE[0] or diastolic >= HIGH_PRESSURE[1]):
+        if (
+            plausible
+            and _BLOOD_PRESSURE.search(around)
+            and (systolic >= HIGH_PRESSURE[0] or diastolic >= HIGH_PRESSURE[1])
+        ):
             yield match.start(), match.end()
 
 
