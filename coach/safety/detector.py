@@ -429,7 +429,7 @@ def _finding(kind: FindingKind, ident: str, text: str, start: int, end: int, c: 
     )
 
 
-# "168/105", "160 over 95": a blood pressure reading when a word for it comes first.
+# "168/105", "160 over 95": a blood pressure reading when a word for blood pressure is near it.
 _PRESSURE_READING = re.compile(r"\b(\d{2,3})\s*(?:/|over)\s*(\d{2,3})\b")
 _BLOOD_PRESSURE = re.compile(r"\b(?:blood pressure|bp|pressure|hypertension|monitor|mmhg|reading|readings)\b")
 # PAR-Q+'s follow-up to its heart question: a resting pressure of 160/90 or more, with or without
