@@ -3,8 +3,8 @@
 python -m scripts.split_real_messages RAW.yml [RAW.yml ...] --round 1
 
 Each raw file holds messages real people posted publicly (forums, Q&A, blogs, reader
-letters), with their source address and a label (outcome, urgency, rule ids). Duplicates are
-dropped. Messages from the same page go to the same half (two posts of one thread must not
+letters), with their source address and a label (outcome, urgency, rule ids). Duplicates, and
+messages an earlier round already holds, are dropped. Messages from the same page go to the same half (two posts of one thread must not
 teach the rules what the blind half will ask). Within each category the pages are ordered by
 a hash of their address, so the split is deterministic and blind to the words, then dealt
 alternately to the two halves. The blind half is written to
@@ -39,8 +39,19 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def earlier_texts() -> set:
+    """Every message the earlier rounds already hold: a post collected twice must not land in a
+    blind half when its words were tuned on (collectors skip used pages, but a post is quoted
+    on other pages too)."""
+    texts = set()
+    for path in sorted(OUT.glob("*.yml")):
+        for case in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("cases") or []:
+            texts.add(_normal(case["text"]))
+    return texts
+
+
 def load(paths: List[Path]) -> List[dict]:
-    seen = set()
+    seen = earlier_texts()
     messages = []
     for path in paths:
         for m in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]:
