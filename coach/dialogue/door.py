@@ -53,6 +53,9 @@ GOALS = {
 }  # fmt: skip
 ALERT_INTENT = "safety_alert"
 STICKY_OUTCOMES = {"EMERGENCY", "CRISIS", "URGENT"}
+# What the classifier says of a message it cannot place: when the rules found the user telling
+# something about their own body in it, that is what the message is.
+NOT_FOR_US = {"out_of_scope", "nlu_fallback"}
 # Replies to a question; with none waiting they say little on their own.
 RESPONSES = {"affirm", "deny", "answer", "retract", ALERT_INTENT}
 
@@ -492,6 +495,12 @@ class Conversation:
             told = any(f.about_user_now and f.kind in ("concept", "condition", "constraint") for f in turn.findings)
             if turn.intent in RESPONSES and (decision.rule_ids or decision.excluded) and told:
                 turn.intent = "describe_symptom"
+        if turn.intent in NOT_FOR_US and any(
+            f.about_user_now and f.kind in ("lifted", "constraint", "condition") for f in turn.findings
+        ):
+            # "Kneeling is fine for me actually": news about their own body, which the rules read,
+            # is not a request outside what the coach does; the list that follows shows it heard.
+            turn.intent = "inform_limitation"
         if waiting is None and reminder_talk.answers_zone_question(ctx):
             return
         DISPATCH.get(turn.intent, coaching.not_understood)(ctx)

@@ -287,6 +287,18 @@ def test_saying_a_surgery_is_fine_does_not_lift_its_referral(user, coach):
     assert customs(reply, "safety")[-1]["outcome"] == "REFER"
 
 
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback"])
+def test_news_about_their_own_body_is_not_answered_as_out_of_scope(user, intent):
+    # The classifier cannot place "kneeling is fine for me actually"; the rules read a limit gone.
+    reply = user.says("kneeling is fine for me actually", intent)
+    assert "outside what I can help with" not in " ".join(r.text or "" for r in reply.replies)
+    offered = {e["id"] for e in customs(reply, "recommendation")[0]["exercises"]}
+    assert offered
+    # Nonsense the rules find nothing in is still out of scope.
+    other = user.says("what's the capital of Peru?", intent)
+    assert not customs(other, "recommendation")
+
+
 # -- the dispatch table against the domain and the rules -----------------------------------------
 def _domain_intents() -> set:
     return set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"])
