@@ -19,7 +19,8 @@ MODEL := models/coach.tar.gz
 # The learned safety reader (coach/safety/reader.py): built from the labelled messages it may learn from.
 READER := models/safety_reader.pkl
 READER_INPUTS := $(wildcard tests/safety/real/tuning_r*.yml tests/safety/real/opened_r*.yml) \
-  tests/safety/cases.yml tests/safety/blind_cases.yml coach/safety/reader.py coach/safety/labels.py scripts/train_reader.py
+  tests/safety/cases.yml tests/safety/blind_cases.yml coach/safety/reader.py coach/safety/labels.py scripts/train_reader.py \
+  knowledge/exercises.yml knowledge/constraints.yml
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
 .PHONY: run run-production voice test lint unit integration validate test-stories nlu-gate eval bench kb migrate train clean system-deps telegram-webhook purge

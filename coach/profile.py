@@ -45,6 +45,15 @@ class Profile:
     # Remembered preferences: stretches of sessions rated 7+ (best first), the time they have.
     preferred: List[str] = field(default_factory=list)
     minutes_available: Optional[float] = None
+    # Which of `constraints` the learned reader proposed as a precaution (rule LR2) rather than the
+    # user saying it: explained as such, and lifted by the user's word like any limit.
+    precautions: List[str] = field(default_factory=list)
+
+    def drop_constraint(self, ident: str) -> None:
+        if ident in self.constraints:
+            self.constraints.remove(ident)
+        if ident in self.precautions:
+            self.precautions.remove(ident)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

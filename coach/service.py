@@ -187,8 +187,8 @@ class Coach:
         """The user says a limitation or condition no longer applies ("my knee is fine now")."""
         profile = self.profiles.get(user_id)
         kind, _, ident = key.partition(":")
-        if kind == "constraint" and ident in profile.constraints:
-            profile.constraints.remove(ident)
+        if kind == "constraint":
+            profile.drop_constraint(ident)
         elif kind == "condition":
             profile.conditions.pop(ident, None)
         if key not in profile.denied:

@@ -36,6 +36,7 @@ def seen_in_core(triage: Triage, case: dict, today: date = EVALUATION_DAY) -> Se
         stopped=decision.stops_coaching,
         about=decision.about,
         offered=offered,
+        left_out=sorted(decision.excluded),
     )
 
 

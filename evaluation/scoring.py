@@ -42,6 +42,7 @@ class Seen:
     offered: List[str] = field(default_factory=list)
     asked_checklist: bool = False
     explained: List[str] = field(default_factory=list)  # exercises explained step by step
+    left_out: List[str] = field(default_factory=list)  # stretches the decision excluded
 
 
 def seen_from_replies(replies: List[dict]) -> Seen:
@@ -61,6 +62,7 @@ def seen_from_replies(replies: List[dict]) -> Seen:
         offered=offered + explained,
         asked_checklist=any(c.get("type") == "screening_question" and c.get("id") == "red_flag_check" for c in customs),
         explained=explained,
+        left_out=list(decisive.get("excluded") or []),
     )
 
 
@@ -96,6 +98,8 @@ class Figures:
     ordinary_checklist: int = 0
     leaks: int = 0
     cases_with_exclusions: int = 0
+    # Coached messages whose label leaves nothing out, with a stretch left out: what caution costs.
+    needless_exclusions: int = 0
     confusion: Dict[str, Counter] = field(default_factory=dict)
     failures: List[str] = field(default_factory=list)  # case ids only, never text
 
@@ -110,6 +114,8 @@ class Figures:
         if category == "ordinary":
             self.ordinary_stopped += seen.stopped
             self.ordinary_checklist += seen.asked_checklist
+        if not seen.stopped and seen.left_out and not (case.get("excluded") or case.get("stretch")):
+            self.needless_exclusions += 1
         if case.get("excluded") or case.get("stretch"):
             self.cases_with_exclusions += 1
             self.leaks += bool(leaked(case, seen))
@@ -135,7 +141,8 @@ class Figures:
             f"asked the red-flag checklist: {self.ordinary_checklist}"
         )
         lines.append(
-            f"  excluded stretches offered: {self.leaks} of {self.cases_with_exclusions} messages with exclusions"
+            f"  excluded stretches offered: {self.leaks} of {self.cases_with_exclusions} messages with exclusions; "
+            f"coached with a stretch left out where the label leaves none out: {self.needless_exclusions}"
         )
         return "\n".join(lines)
 

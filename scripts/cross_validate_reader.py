@@ -24,11 +24,19 @@ from coach import settings
 from coach.kb.loader import load_directory
 from coach.safety.detector import Detector
 from coach.safety.findings import Finding
-from coach.safety.reader import MIN_WORDS, REGULARISATION, THRESHOLD, LearnedReader, examples_from
+from coach.safety.reader import (
+    LIMIT_THRESHOLD,
+    MIN_WORDS,
+    REGULARISATION,
+    THRESHOLD,
+    LearnedReader,
+    examples_from,
+    limit_examples_from,
+)
 from coach.safety.triage import Triage
 from evaluation.runners import run_in_core
 from evaluation.scoring import REAL, Figures, load_set, score
-from scripts.train_reader import WRITTEN
+from scripts.train_reader import WRITTEN, left_out_by
 
 
 def real_files() -> List[Path]:
@@ -71,13 +79,20 @@ def cross_validate(
     regularisation: float,
     detector: _CachedDetector,
     triage: Triage,
+    limit_threshold: float = LIMIT_THRESHOLD,
 ) -> Figures:
     scored = []
+    limits = left_out_by(triage.kb)
     for k in range(folds):
         held = [c for c in cases if fold_of(c["source"], folds) == k]
         learned = [c for c in cases if fold_of(c["source"], folds) != k] + list(written)
         detector.reader = LearnedReader.train(
-            examples_from(learned), threshold=threshold, min_words=min_words, regularisation=regularisation
+            examples_from(learned),
+            threshold=threshold,
+            min_words=min_words,
+            regularisation=regularisation,
+            limit_examples=_learnable(limit_examples_from(learned, limits)) if limit_threshold <= 1 else None,
+            limit_threshold=limit_threshold,
         )
         _, pairs = run_in_core(triage, held)
         scored.extend(pairs)
@@ -85,8 +100,18 @@ def cross_validate(
     return score(scored)
 
 
+def _learnable(examples: Dict[str, List]) -> Dict[str, List]:
+    """A fold's limits that have messages with and without them (a small fold may lack one)."""
+    return {limit: rows for limit, rows in examples.items() if len({says for _, says in rows}) == 2}
+
+
 def _right(figures: Figures) -> int:
     return sum(figures.ok.values())
+
+
+def _needless(figures: Figures) -> str:
+    """What a precaution costs: stretches left out that the label would have allowed."""
+    return f"stretches left out needlessly {figures.needless_exclusions}"
 
 
 def main(argv=None) -> int:
@@ -95,6 +120,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threshold", type=float, nargs="+", default=[THRESHOLD])
     parser.add_argument("--min-words", type=int, nargs="+", default=[MIN_WORDS])
     parser.add_argument("--C", type=float, nargs="+", default=[REGULARISATION])
+    parser.add_argument(
+        "--limit-threshold", type=float, nargs="+", default=[LIMIT_THRESHOLD], help="over 1: no precaution model"
+    )
     args = parser.parse_args(argv)
     kb = load_directory(settings.knowledge_dir())
     detector = _CachedDetector(Detector(kb))
@@ -108,12 +136,16 @@ def main(argv=None) -> int:
     for threshold in args.threshold:
         for min_words in args.min_words:
             for c in args.C:
-                figures = cross_validate(cases, written, args.folds, threshold, min_words, c, detector, triage)
-                print(
-                    f"\nreader threshold {threshold} min_words {min_words} C {c}: {_right(figures)}/{len(cases)}, "
-                    f"ordinary stopped {figures.ordinary_stopped}, excluded offered {figures.leaks}"
-                )
-                print(figures.table())
+                for limit in args.limit_threshold:
+                    figures = cross_validate(
+                        cases, written, args.folds, threshold, min_words, c, detector, triage, limit
+                    )
+                    print(
+                        f"\nreader threshold {threshold} min_words {min_words} C {c} precaution {limit}: "
+                        f"{_right(figures)}/{len(cases)}, ordinary stopped {figures.ordinary_stopped}, "
+                        f"excluded offered {figures.leaks}, {_needless(figures)}"
+                    )
+                    print(figures.table())
     return 0
 
 

@@ -15,10 +15,11 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from coach import settings
-from coach.safety.reader import LearnedReader, examples_from
+from coach.kb.loader import KnowledgeBase, load_directory
+from coach.safety.reader import LIMITS, LearnedReader, examples_from, limit_examples_from
 from evaluation.scoring import REAL, ROOT, load_set
 
 WRITTEN = [ROOT / "tests" / "safety" / "cases.yml", ROOT / "tests" / "safety" / "blind_cases.yml"]
@@ -32,17 +33,35 @@ def training_files() -> List[Path]:
     return files
 
 
+def training_cases() -> List[dict]:
+    return [case for path in training_files() for case in load_set(path)]
+
+
 def training_examples() -> List[Tuple[str, str]]:
-    return examples_from([case for path in training_files() for case in load_set(path)])
+    return examples_from(training_cases())
 
 
-def build(examples: Optional[List[Tuple[str, str]]] = None) -> LearnedReader:
-    return LearnedReader.train(training_examples() if examples is None else examples)
+def left_out_by(kb: KnowledgeBase) -> Dict[str, frozenset]:
+    """Each limit the reader may propose, with the stretches its constraint leaves out."""
+    return {
+        limit: frozenset(
+            ex.id for ex in kb.exercises.values() if set(ex.demands) & set(kb.constraints[limit].excludes_demands)
+        )
+        for limit in LIMITS
+    }
+
+
+def build(cases: Optional[List[dict]] = None, kb: Optional[KnowledgeBase] = None) -> LearnedReader:
+    cases = training_cases() if cases is None else cases
+    kb = kb or load_directory(settings.knowledge_dir())
+    return LearnedReader.train(examples_from(cases), limit_examples=limit_examples_from(cases, left_out_by(kb)))
 
 
 def inputs() -> List[Path]:
     """What the saved reader is made from: its data and its code (the Makefile lists the same)."""
     code = [ROOT / "coach" / "safety" / "reader.py", ROOT / "coach" / "safety" / "labels.py", Path(__file__)]
+    # Which stretches a limit leaves out (the precaution's labels) comes from the knowledge base.
+    code += [ROOT / "knowledge" / "exercises.yml", ROOT / "knowledge" / "constraints.yml"]
     return training_files() + code
 
 
@@ -59,8 +78,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=settings.reader_path())
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    examples = training_examples()
-    reader = build(examples)
+    cases = training_cases()
+    examples = examples_from(cases)
+    reader = build(cases)
     reader.save(args.out)
     counts = Counter(label for _, label in examples)
     print(

@@ -235,6 +235,7 @@ REPLY_PLACEHOLDERS: Dict[str, FrozenSet[str]] = {
         "my_data_nothing": (),
         "my_data_outro": (),
         "known_limit": ("label",),
+        "known_precaution": ("label",),
         "known_condition": ("label", "date"),
         "known_condition_ago": ("label", "date", "ago"),
         "known_condition_cleared": (),

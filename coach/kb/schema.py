@@ -313,6 +313,9 @@ class Texts(Strict):
     clarify_cleared: str  # {label}: asks whether a condition is controlled and cleared for exercise
     # outcome -> what to say when the learned reader (not a rule) raised it (coach/safety/reader.py)
     learned_reader: Dict[str, str]
+    # constraint id -> why its stretches are left out when the reader proposed it (rule LR2); it
+    # completes "I left out the … because {reason}"
+    learned_precaution: Dict[str, str]
     red_flag_check: str  # asked when the classifier suspects a red flag the rules did not find
     red_flag_check_options: List[CheckOption] = Field(min_items=2)
 

@@ -113,7 +113,9 @@ def build(coach: Coach, user_id: str, now: Optional[datetime] = None) -> Dict[st
         "consent": {"given": consent is not None, "granted_at": _iso(consent.granted_at) if consent else None},
         "profile": {
             "limitations": [
-                {"id": c, "label": kb.constraints[c].label} for c in profile.constraints if c in kb.constraints
+                {"id": c, "label": kb.constraints[c].label, "guessed": c in profile.precautions}
+                for c in profile.constraints
+                if c in kb.constraints
             ],
             "conditions": [
                 {

@@ -55,7 +55,9 @@ def what_i_know(coach: Coach, user_id: str) -> List[Known]:
     profile = coach.profiles.get(user_id)
     items: List[Known] = []
     for ident in profile.constraints:
-        if ident in kb.constraints:
+        if ident in profile.precautions:  # the reader's guess (LR2), never something they told us
+            items.append(Known("limit", say("known_precaution", label=kb.constraints[ident].label), {"id": ident}))
+        elif ident in kb.constraints:
             items.append(Known("limit", say("known_limit", label=kb.constraints[ident].label), {"id": ident}))
     for note in profile.conditions.values():
         if note.id not in kb.conditions:

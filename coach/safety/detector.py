@@ -206,20 +206,30 @@ class Detector:
         return findings
 
     def suspicion(self, text: str) -> List[Finding]:
-        """The learned reader's outcome for the whole message, when it has one to add; the words
-        that weighed most are its `text`, for the explanation (coach/safety/reader.py)."""
-        suspicion = self.reader.suspect(text) if self.reader else None
-        if suspicion is None:
+        """The learned reader's outcome for the whole message, when it has one to add, and the
+        limits it proposes as a precaution; the words that weighed most are each one's `text`, for
+        the explanation (coach/safety/reader.py)."""
+        if self.reader is None:
             return []
-        return [
-            Finding(
-                kind="suspicion",
-                id=suspicion.outcome,
-                text=", ".join(suspicion.words),
-                end=len(text),
-                probability=suspicion.probability,
-            )
+        suspicion = self.reader.suspect(text)
+        found = (
+            [
+                Finding(
+                    kind="suspicion",
+                    id=suspicion.outcome,
+                    text=", ".join(suspicion.words),
+                    end=len(text),
+                    probability=suspicion.probability,
+                )
+            ]
+            if suspicion
+            else []
+        )
+        found += [
+            Finding(kind="precaution", id=p.outcome, text=", ".join(p.words), end=len(text), probability=p.probability)
+            for p in self.reader.precautions(text)
         ]
+        return found
 
     def _implied(self, findings: List[Finding]) -> List[Finding]:
         """A concept that stands for a condition ("my physio said no stretching yet" -> PQ5)."""

@@ -8,8 +8,9 @@ from typing import Literal, NewType, Optional, Tuple, cast, get_args
 # What a finding is about: a knowledge-base concept, condition or constraint, a stretch named in the
 # message, "lifted" (a condition or constraint said to be over: its id is "<kind>.<id>"), or
 # "suspicion": the learned reader's outcome for the whole message (its id an outcome such as
-# "REFER", or "THIRD"; coach/safety/reader.py), which may only add caution.
-FindingKind = Literal["concept", "condition", "constraint", "exercise", "lifted", "suspicion"]
+# "REFER", or "THIRD"; coach/safety/reader.py), which may only add caution, or "precaution": a
+# limit (a constraint id such as "no_kneeling") the reader proposes, which may only leave stretches out.
+FindingKind = Literal["concept", "condition", "constraint", "exercise", "lifted", "suspicion", "precaution"]
 FINDING_KINDS: tuple = get_args(FindingKind)
 # "<kind>:<id>", e.g. "constraint:no_kneeling": how findings are named in profiles, questions
 # ("update:constraint:no_kneeling") and decisions; a type of its own so a bare id is not passed for it.

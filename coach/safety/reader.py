@@ -14,6 +14,13 @@ catches some of what no phrase list reached. Its place is fixed and narrow:
 
 TF-IDF over words and character n-grams and a class-balanced logistic regression: scikit-learn,
 already in Rasa's world, fast (well under a millisecond a message) and inspectable.
+
+Beside the outcome it reads one precaution (rule LR2): that kneeling may not suit the writer.
+Stretches offered to someone whose knees or getting down to the floor the message describes in
+words no phrase list held were the commonest safety miss on real posts (docs/safety.md, round 8).
+A separate binary model per limit, trained on which labelled messages leave out a kneeling
+stretch, proposes the knowledge base's own constraint (`no_kneeling`); the triage adds it only
+where the rules would coach, and the user lifts it in words like any limit ("kneeling is fine").
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import logging
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -40,7 +47,14 @@ THRESHOLD = 0.65  # round 4: equal right answers to 0.6 in grouped cross-validat
 # it learned; the rules and the dialogue's own questions handle them.
 MIN_WORDS = 10
 REGULARISATION = 4.0  # LogisticRegression's C, chosen with THRESHOLD (docs/safety.md)
-FORMAT = 1  # bump when the saved object changes shape
+# Limits it may propose (knowledge/constraints.yml ids), and how sure it must be. Round 8's grouped
+# cross-validation (scripts/cross_validate_reader.py, docs/safety.md): at 0.6, 18 of 105 kneeling
+# stretches offered against their label are left out, for 52 more coached messages with a stretch
+# left out that their label keeps (0.7: 11 for 25; 0.8: 6 for 9). A stretch offered to a knee that
+# cannot take it is the worse mistake; a needless one costs a stretch the user can ask back.
+LIMITS = ("no_kneeling",)
+LIMIT_THRESHOLD = 0.6
+FORMAT = 2  # bump when the saved object changes shape
 logger = logging.getLogger(__name__)
 
 
@@ -80,17 +94,25 @@ def _pipeline(regularisation: float = REGULARISATION) -> Pipeline:
 
 
 class LearnedReader:
-    def __init__(self, pipeline: Pipeline, trained_on: int, threshold: float = THRESHOLD, min_words: int = MIN_WORDS):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        trained_on: int,
+        threshold: float = THRESHOLD,
+        min_words: int = MIN_WORDS,
+        limits: Optional[Dict[str, Pipeline]] = None,
+        limit_threshold: float = LIMIT_THRESHOLD,
+    ):
         self.pipeline = pipeline
         self.trained_on = trained_on
         self.threshold = threshold
         self.min_words = min_words
+        self.limits: Dict[str, Pipeline] = dict(limits or {})
+        self.limit_threshold = limit_threshold
         model: LogisticRegression = pipeline.named_steps["model"]
         self.classes: List[str] = [str(c) for c in model.classes_]
         if not set(self.classes) & set(READER_ADDS):
             raise ValueError(f"the reader was trained on no outcome it could add: {self.classes}")
-        words: TfidfVectorizer = pipeline.named_steps["features"].transformer_list[0][1]
-        self._vocabulary = np.array(words.get_feature_names_out())
 
     @classmethod
     def train(
@@ -99,13 +121,30 @@ class LearnedReader:
         threshold: float = THRESHOLD,
         min_words: int = MIN_WORDS,
         regularisation: float = REGULARISATION,
+        limit_examples: Optional[Dict[str, Sequence[Tuple[str, bool]]]] = None,
+        limit_threshold: float = LIMIT_THRESHOLD,
     ) -> LearnedReader:
-        """The settings other than the defaults are for scripts/cross_validate_reader.py's variants."""
+        """The settings other than the defaults are for scripts/cross_validate_reader.py's variants.
+        `limit_examples` holds, per limit, each message with whether its label leaves that limit's
+        stretches out."""
         kept = [(text, label) for text, label in examples if text and text.strip()]
         texts = [text for text, _ in kept]
         pipeline = _pipeline(regularisation)
         pipeline.fit(texts, [label for _, label in kept])
-        return cls(pipeline, trained_on=len(texts), threshold=threshold, min_words=min_words)
+        limits = {}
+        for limit, rows in (limit_examples or {}).items():
+            rows = [(text, bool(says)) for text, says in rows if text and text.strip()]
+            if len({says for _, says in rows}) < 2:
+                raise ValueError(f"the {limit} precaution needs messages with and without it to learn from")
+            limits[limit] = _pipeline(regularisation).fit([t for t, _ in rows], [says for _, says in rows])
+        return cls(
+            pipeline,
+            trained_on=len(texts),
+            threshold=threshold,
+            min_words=min_words,
+            limits=limits,
+            limit_threshold=limit_threshold,
+        )
 
     def probabilities(self, text: str) -> dict:
         return dict(zip(self.classes, self.pipeline.predict_proba([text])[0], strict=True))
@@ -118,28 +157,26 @@ class LearnedReader:
         outcome, probability = max(scores.items(), key=lambda kv: kv[1])
         if outcome not in READER_ADDS or probability < self.threshold:
             return None
-        return Suspicion(outcome, round(float(probability), 3), self.weighing_words(text, outcome))
+        return Suspicion(outcome, round(float(probability), 3), _weighing_words(self.pipeline, text, outcome))
+
+    def precautions(self, text: str) -> List[Suspicion]:
+        """The limits (constraint ids) the reader would add as a precaution; none for short texts."""
+        if len(text.split()) < self.min_words:
+            return []
+        found = []
+        for limit, pipeline in self.limits.items():
+            probability = float(pipeline.predict_proba([text])[0][list(pipeline.classes_).index(True)])
+            if probability >= self.limit_threshold:
+                found.append(Suspicion(limit, round(probability, 3), _weighing_words(pipeline, text, True)))
+        return found
 
     def weighing_words(self, text: str, outcome: str, top: int = 3) -> Tuple[str, ...]:
-        """The message's words (and word pairs) that pushed hardest towards `outcome`."""
-        features = self.pipeline.named_steps["features"]
-        words: TfidfVectorizer = features.transformer_list[0][1]
-        model: LogisticRegression = self.pipeline.named_steps["model"]
-        row = words.transform([text])
-        # Two classes share one row of coefficients (for the second class; the first's is its negative).
-        if len(self.classes) == 2:
-            sign = 1.0 if self.classes.index(outcome) == 1 else -1.0
-            coefficients = sign * model.coef_[0][: len(self._vocabulary)]
-        else:
-            coefficients = model.coef_[self.classes.index(outcome)][: len(self._vocabulary)]
-        contribution = row.multiply(coefficients).toarray()[0]
-        order = [i for i in np.argsort(-contribution) if contribution[i] > 0][:top]
-        return tuple(str(self._vocabulary[i]) for i in order)
+        return _weighing_words(self.pipeline, text, outcome, top)
 
     # -- saved between processes (models/, built by `make train`) -----------------------------------
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"format": FORMAT, "pipeline": self.pipeline, "trained_on": self.trained_on}
+        payload = {"format": FORMAT, "pipeline": self.pipeline, "trained_on": self.trained_on, "limits": self.limits}
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(pickle.dumps(payload))
         tmp.replace(path)
@@ -150,11 +187,38 @@ class LearnedReader:
         payload = pickle.loads(path.read_bytes())
         if payload.get("format") != FORMAT:
             raise ValueError(f"{path} was saved by another version of the reader: run `make train`")
-        return cls(payload["pipeline"], trained_on=payload["trained_on"], threshold=threshold)
+        return cls(payload["pipeline"], trained_on=payload["trained_on"], threshold=threshold, limits=payload["limits"])
+
+
+def _weighing_words(pipeline: Pipeline, text: str, outcome, top: int = 3) -> Tuple[str, ...]:
+    """The message's words (and word pairs) that pushed hardest towards `outcome`."""
+    words: TfidfVectorizer = pipeline.named_steps["features"].transformer_list[0][1]
+    model: LogisticRegression = pipeline.named_steps["model"]
+    classes = list(model.classes_)
+    vocabulary = words.get_feature_names_out()
+    row = words.transform([text])
+    # Two classes share one row of coefficients (for the second class; the first's is its negative).
+    if len(classes) == 2:
+        sign = 1.0 if classes.index(outcome) == 1 else -1.0
+        coefficients = sign * model.coef_[0][: len(vocabulary)]
+    else:
+        coefficients = model.coef_[classes.index(outcome)][: len(vocabulary)]
+    contribution = row.multiply(coefficients).toarray()[0]
+    order = [i for i in np.argsort(-contribution) if contribution[i] > 0][:top]
+    return tuple(str(vocabulary[i]) for i in order)
 
 
 def examples_from(cases: Sequence[dict]) -> List[Tuple[str, str]]:
     return [(case["text"], label_of(case)) for case in cases]
+
+
+def limit_examples_from(cases: Sequence[dict], left_out_by: Dict[str, frozenset]) -> Dict[str, List[Tuple[str, bool]]]:
+    """Per limit, each message with whether its label leaves out one of the stretches the limit
+    excludes (`left_out_by`: limit -> those exercise ids, from the knowledge base)."""
+    return {
+        limit: [(case["text"], bool(set(case.get("excluded") or []) & stretches)) for case in cases]
+        for limit, stretches in left_out_by.items()
+    }
 
 
 def default_reader() -> Optional[LearnedReader]:

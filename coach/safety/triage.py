@@ -51,6 +51,7 @@ INJURY_SIGNS = frozenset({"cant_bear_weight", "leg_deformity"})
 # Concepts that set a scene rather than describe a symptom (ages, who is asking, a stretch named).
 CONTEXT_ONLY = frozenset({"older_adult", "age_50_plus", "pregnant", "bone_risk", "first_episode", "stretch_context"})
 READER_RULE = "LR1"  # the learned reader raised the outcome (docs/rules.md)
+PRECAUTION_RULE = "LR2"  # the learned reader left stretches out as a precaution (docs/rules.md)
 # Findings that say nothing about anyone's health (who is asking, which stretch was named).
 NOT_HEALTH = {
     "own_body",
@@ -216,6 +217,7 @@ class Triage:
         self._clearance(profile, findings)
         self._profile_outcomes(d, profile, today)
         self._learned_caution(d, findings, in_session)
+        self._learned_precaution(d, profile, findings, in_session)
         return d, profile
 
     # -- the learned reader ------------------------------------------------------------------------
@@ -245,6 +247,25 @@ class Triage:
             if named:
                 d.stretch = named[0].id
                 d.excluded.setdefault(d.stretch, "it gave you symptoms that mean stopping")
+
+    def _learned_precaution(self, d: Decision, profile: Profile, findings: List[Finding], in_session: bool) -> None:
+        """A limit the reader proposes ("kneeling may not suit you") leaves its stretches out, where
+        the rules would coach and the user has not told us otherwise: not when they said in this
+        message or before that it does not apply ("kneeling is fine"), not when the rules already
+        hold it. Unlike LR1 it is remembered, as a limit the user lifts in words, so the session
+        and the next list keep it; it never stops coaching and never clears a rule's finding."""
+        if in_session or d.stops_coaching:
+            return
+        for f in findings:
+            if f.kind != "precaution" or f.id not in self.kb.constraints:
+                continue
+            key = finding_key("constraint", f.id)
+            said = any(g.kind in ("constraint", "lifted") and g.id in (f.id, f"constraint.{f.id}") for g in findings)
+            if f.id in profile.constraints or key in profile.denied or said:
+                continue
+            profile.constraints.append(f.id)
+            profile.precautions.append(f.id)
+            self._leave_out(d, self.kb.constraints[f.id], self.kb.texts.learned_precaution[f.id], [PRECAUTION_RULE])
 
     def _over(self, f: Finding) -> bool:
         """An episode that is an emergency only while it happens (a faint), told as days old."""
@@ -357,6 +378,10 @@ class Triage:
             if f.kind != "lifted" or f.third_party or f.negated or f.hypothetical:
                 continue
             kind, _, ident = f.id.partition(".")
+            if kind == "constraint" and ident in profile.precautions:
+                # Only the reader's guess, never the user's word: their word settles it, unasked.
+                _forget(profile, replace(f, kind="constraint", id=ident))
+                continue
             held = ident in profile.constraints if kind == "constraint" else ident in profile.conditions
             key = finding_key("constraint" if kind == "constraint" else "condition", ident)
             if not held or key in d.updates:
@@ -538,19 +563,26 @@ class Triage:
                     d.excluded.setdefault(ex.id, f"you mentioned {condition.label}")
         for constraint_id in profile.constraints:
             constraint = self.kb.constraints[constraint_id]
-            hit = False
-            for ex in self.kb.exercises.values():
-                demands = set(ex.demands)
-                blocked = demands & set(constraint.excludes_demands)
-                missing = constraint.requires_any_demand and not demands & set(constraint.requires_any_demand)
-                if blocked or missing:
-                    d.excluded.setdefault(ex.id, f"you said {constraint.label}")
-                    hit = True
-            if hit:
-                for rule_id in constraint.rule_ids or []:
-                    self._escalate(d, Outcome.EXCLUDE, rule_id)
-                if not constraint.rule_ids:
-                    self._escalate(d, Outcome.EXCLUDE, None)
+            if constraint_id in profile.precautions:
+                self._leave_out(d, constraint, self.kb.texts.learned_precaution[constraint_id], [PRECAUTION_RULE])
+            else:
+                self._leave_out(d, constraint, f"you said {constraint.label}", constraint.rule_ids or [])
+
+    def _leave_out(self, d: Decision, constraint, reason: str, rule_ids: List[str]) -> None:
+        """The stretches a limit rules out, each with why, and the decision at least EXCLUDE."""
+        hit = False
+        for ex in self.kb.exercises.values():
+            demands = set(ex.demands)
+            blocked = demands & set(constraint.excludes_demands)
+            missing = constraint.requires_any_demand and not demands & set(constraint.requires_any_demand)
+            if blocked or missing:
+                d.excluded.setdefault(ex.id, reason)
+                hit = True
+        if hit:
+            for rule_id in rule_ids:
+                self._escalate(d, Outcome.EXCLUDE, rule_id)
+            if not rule_ids:
+                self._escalate(d, Outcome.EXCLUDE, None)
 
     # -- answers to CLARIFY questions -----------------------------------------------------------------
     def apply_answer(self, profile: Profile, about: str, answer: str, today: Optional[date] = None) -> Profile:
@@ -615,8 +647,8 @@ def _keep_most_severe_alert(profile: Profile, rule: RedFlag) -> None:
 def _forget(profile: Profile, f: Finding) -> None:
     if f.kind == "condition":
         profile.conditions.pop(f.id, None)
-    elif f.id in profile.constraints:
-        profile.constraints.remove(f.id)
+    else:
+        profile.drop_constraint(f.id)
     if f.key not in profile.denied:
         profile.denied.append(f.key)
 

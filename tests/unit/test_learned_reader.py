@@ -29,6 +29,9 @@ class SaysAlways:
     def suspect(self, text: str) -> Optional[Suspicion]:
         return Suspicion(self.outcome, self.probability, ("tight",)) if self.outcome else None
 
+    def precautions(self, text: str) -> list:
+        return []
+
 
 @pytest.fixture(scope="module")
 def detector(kb) -> Detector:

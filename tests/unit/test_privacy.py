@@ -351,3 +351,19 @@ def test_longer_holds_in_a_session_are_remembered(coach, triage):
     from coach.privacy.memory import what_i_know
 
     assert any(k.kind == "holds" and "10 seconds longer" in k.text for k in what_i_know(coach, "hold"))
+
+
+def test_a_guessed_limit_is_shown_and_exported_as_a_guess_not_as_their_words(coach):
+    from coach.privacy.memory import what_i_know
+
+    coach.privacy.grant("guess", "test")
+    profile = coach.profiles.get("guess")
+    profile.constraints, profile.precautions = ["no_kneeling"], ["no_kneeling"]  # rule LR2's entry
+    coach.profiles.save(profile)
+    said = [k.text for k in what_i_know(coach, "guess") if k.kind == "limit"]
+    assert said and "guessed" in said[0] and "You told me" not in said[0]
+    document = export.build(coach, "guess")
+    jsonschema.validate(document, export.schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    assert document["profile"]["limitations"] == [{"id": "no_kneeling", "label": "you can't kneel", "guessed": True}]
+    coach.forget("guess", "constraint:no_kneeling")
+    assert not coach.profiles.get("guess").precautions

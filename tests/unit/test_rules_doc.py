@@ -16,7 +16,7 @@ import pytest
 
 from coach.kb.loader import KnowledgeBase, load_directory
 from coach.kb.schema import Outcome, reference_rule
-from coach.safety.triage import READER_RULE
+from coach.safety.triage import PRECAUTION_RULE, READER_RULE
 from tests.conftest import ROOT
 
 RULES_DOC = ROOT / "docs" / "rules.md"
@@ -49,7 +49,8 @@ def rule_rows(text: str) -> Dict[str, List[List[str]]]:
 def used_rule_ids(kb: KnowledgeBase) -> Set[str]:
     """Every rule id the knowledge base can report: red-flag entries and the rule_ids of
     conditions, constraints and screening questions."""
-    ids = set(kb.red_flags) | {READER_RULE}  # the learned reader's, worded in texts.learned_reader
+    # the learned reader's, worded in texts.learned_reader and texts.learned_precaution
+    ids = set(kb.red_flags) | {READER_RULE, PRECAUTION_RULE}
     for entry in [*kb.conditions.values(), *kb.constraints.values(), *kb.screening]:
         ids.update(entry.rule_ids)
     return ids
