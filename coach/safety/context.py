@@ -204,7 +204,8 @@ REPORTING_VERBS = {
 }
 # What a hospital's "they" does to the person telling: not someone else's health.
 CLINICIAN_ACTIONS = {"put", "operate", "remove", "insert", "fit", "fix", "replace", "perform", "stitch", "inject",
-                     "drain", "admit", "discharge", "x-ray", "scan", "find", "found", "give", "gave"}  # fmt: skip
+                     "drain", "admit", "discharge", "x-ray", "scan", "find", "found", "give", "gave", "do", "did",
+                     "take", "took"}  # fmt: skip
 HYPOTHETICAL_CUES = {"if", "suppose", "supposing", "hypothetically", "imagine", "case", "whether", "theory", "theories"}
 HYPOTHETICAL_PHRASES = (
     ("what", "happen"),
@@ -566,10 +567,12 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
                 continue  # "I have a client who..." names the user only as the one asking
             return False
         if word in THIRD_PARTY or doc[i].lemma_.lower() in THIRD_PARTY:
+            if _quoted_old_friend(doc, i):
+                continue  # "my 'old friend' had come back": the user's own returning condition
             if i + 1 < start and doc[i + 1].lemma_.lower() in REPORTING_VERBS:
                 continue  # "they said it was a fracture": reported speech about the user
-            if word == "they" and i + 1 < start and doc[i + 1].lemma_.lower() in CLINICIAN_ACTIONS:
-                continue  # "they put in two stents", "they removed it": what the doctors did to the user
+            if word == "they" and _clinician_action_after(doc, i, start):
+                continue  # "they put in two stents", "they also had to do a laparotomy": what the doctors did to the user
             if i < left and word in PRONOUNS_ONLY and not _named_before(doc, i):
                 return False  # a bare "she" two sentences back with nobody introduced: not enough
             return True
@@ -578,6 +581,27 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
     return "family" in clause or "history" in clause and "family" in [t.lower_ for t in doc]
 
 
+def _clinician_action_after(doc: Doc, i: int, start: int) -> bool:
+    """The verb after "they", over the small words between ("they also had to do", "they then took out")."""
+    for j in range(i + 1, min(start, i + 5)):
+        lemma = doc[j].lemma_.lower()
+        if lemma in CLINICIAN_ACTIONS:
+            return True
+        if lemma not in ACTION_FILLERS:
+            return False
+    return False
+
+
+def _quoted_old_friend(doc: Doc, i: int) -> bool:
+    quotes = {"'", "\u2018", "\u2019", '"', "\u201c", "\u201d"}
+    if doc[i].lower_ != "friend" or i < 1 or doc[i - 1].lower_ != "old":
+        return False
+    before = doc[i - 2].text if i >= 2 else ""
+    after = doc[i + 1].text if i + 1 < len(doc) else ""
+    return before in quotes or after in quotes
+
+
+ACTION_FILLERS = {"also", "then", "just", "eventually", "finally", "later", "had", "have", "to", "'d", "would", "will"}
 PRONOUNS_ONLY = {"he", "she", "they", "his", "her", "their", "him"}
 POSSESSIVES = {"my", "our", "his", "her", "their"}
 

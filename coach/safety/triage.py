@@ -297,7 +297,20 @@ class Triage:
                 )
             )
         ]
-        if not theirs:
+        # Their past health ("my mum had a hip replacement last year", "my husband hurt his back a
+        # while ago") raises no red flag, but a message about nothing else is still about them: it
+        # is answered for them, not with the user's stretch list. Family history ("mum had cancer
+        # years ago") is not a request for anyone and stays the user's context.
+        their_past = [
+            f
+            for f in health
+            if f.third_party
+            and not f.negated
+            and not f.hypothetical
+            and f not in theirs
+            and not (f.kind == "concept" and self.kb.concepts[f.id].historical)
+        ]
+        if not theirs and not their_past:
             return False
         speaks_of_self = any(
             f.id == "own_body" and not f.third_party and not THEIR_WORDS & set(f.text.lower().split()) for f in findings

@@ -153,6 +153,25 @@ def test_what_the_hospital_did_is_the_users_own(triage):
     assert outcome(triage, "my dad had a heart attack and they put in a stent").about == "someone_else"
 
 
+def test_what_the_hospital_did_over_small_words_is_the_users_own(triage):
+    decision = outcome(triage, "in 2010 they also had to do a laparotomy to remove a cyst, so I was off work for weeks")
+    assert decision.about != "someone_else" and not decision.stops_coaching
+
+
+def test_an_old_friend_in_quotes_is_the_users_own_condition(triage):
+    text = "I felt miffed that my 'old friend' sciatica from the 70s had come back after years of yoga"
+    assert outcome(triage, text).about != "someone_else"
+    assert outcome(triage, "my old friend had a hip replacement last month").about == "someone_else"
+
+
+def test_only_someone_elses_past_health_is_answered_for_them(triage):
+    decision = outcome(triage, "my mum had a hip replacement last year")
+    assert decision.about == "someone_else" and decision.outcome.value == "OUT-OF-SCOPE"
+    assert "SC1" in decision.rule_ids
+    own = outcome(triage, "my dad had a spinal fusion years ago, I just want to loosen my own tight hips")
+    assert own.about != "someone_else" and not own.stops_coaching
+
+
 def test_exertion_anywhere_in_the_sentence_explains_breathlessness(triage):
     def breathless(text):
         return [f for f in triage.detector.detect(text, TODAY) if f.id == "breathless" and f.about_user_now]
