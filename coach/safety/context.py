@@ -549,8 +549,8 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
     """The nearest person mentioned before the phrase decides whose symptom it is, unless the
     user is the one it happens to ("my uncle is hurting me"). A clause that names nobody
     belongs to the person the message was last about ("My mum is 80. Bad hip, arthritis.")."""
-    if doc[start].lower_ in {"he", "she", "he's", "she's"}:
-        return True  # the phrase names its own subject: "he fell", "she's slipped"
+    if doc[start].lower_ in {"he", "she", "he's", "she's"} or any(t.lower_ in {"him", "her"} for t in doc[start:end]):
+        return True  # the phrase names its own person: "he fell", "she's slipped", "help getting him up"
     if any(t.lower_ in FIRST_PERSON_OBJECTS for t in doc[end : min(right, end + 3)]):
         return False
     # "my elderly mother", "our pregnant daughter": the word describes the person named after it.
@@ -563,6 +563,8 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
         if word == "mine" and i > 0 and doc[i - 1].lower_ == "of":
             continue  # "a friend of mine fell": the "mine" belongs to the friend named before it
         if word in FIRST_PERSON:
+            if word == "i" and _aside(doc, i, start):
+                continue  # "he has always (as long as I can remember) walked with a limp": the user only recalls
             if i < left and _reported_to_user(doc, i):
                 continue  # "I have a client who..." names the user only as the one asking
             return False
@@ -590,6 +592,17 @@ def _clinician_action_after(doc: Doc, i: int, start: int) -> bool:
         if lemma not in ACTION_FILLERS:
             return False
     return False
+
+
+def _aside(doc: Doc, i: int, start: int) -> bool:
+    """'I' as the one remembering or guessing ("as I can remember", "I think"), not the one it happens to."""
+    following = [t.lemma_.lower() for t in doc[i + 1 : min(start, i + 3)]]
+    return bool(following) and (
+        following[0] in ASIDE_VERBS or following[:2] in (["can", "remember"], ["can", "recall"])
+    )
+
+
+ASIDE_VERBS = {"remember", "recall", "think", "guess", "believe", "suppose", "reckon", "know"}
 
 
 def _quoted_old_friend(doc: Doc, i: int) -> bool:

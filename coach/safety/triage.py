@@ -67,7 +67,9 @@ def more_severe(a: Outcome, b: Outcome) -> Outcome:
 
 
 # Words that put an injury in the present: what someone cannot do now.
-PRESENT_TENSE = frozenset({"can't", "cant", "cannot", "won't", "wont", "unable", "now", "still"})
+PRESENT_TENSE = frozenset(
+    {"can't", "cant", "cannot", "won't", "wont", "unable", "now", "still", "help"}
+)  # "help getting him up"
 
 
 @dataclass
