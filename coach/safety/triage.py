@@ -256,8 +256,8 @@ class Triage:
         message or before that it does not apply ("kneeling is fine"), not when the rules already
         hold it. Unlike LR1 it is remembered, as a limit the user lifts in words, so the session
         and the next list keep it; it never stops coaching and never clears a rule's finding."""
-        if in_session or d.stops_coaching:
-            return
+        if in_session or d.stops_coaching or d.updates:
+            return  # nor while the user says what their body allows now ("I can get down on the floor fine now")
         for f in findings:
             if f.kind != "precaution" or f.id not in self.kb.constraints:
                 continue
@@ -404,6 +404,11 @@ class Triage:
             if kind == "condition" and self.kb.conditions[ident].outcome is Outcome.REFER:
                 continue
             d.updates.append(key)
+        if d.updates:
+            # The user is telling us, in their words, what their body allows now: a limit the reader
+            # only guessed from fewer words ("my back's playing up" read as "can't kneel") goes.
+            for ident in list(profile.precautions):
+                profile.drop_constraint(ident)
 
     # -- a clinician's say-so ------------------------------------------------------------------------
     def _clearance(self, profile: Profile, findings: List[Finding]) -> None:
