@@ -575,6 +575,8 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
                 continue  # "they said it was a fracture": reported speech about the user
             if word == "they" and _clinician_action_after(doc, i, start):
                 continue  # "they put in two stents", "they also had to do a laparotomy": what the doctors did to the user
+            if word in PRONOUNS_ONLY and _clinician_antecedent(doc, i):
+                continue  # "saw the surgeon. He feels that confirms his diagnosis of arthritis": the clinician's words about the user
             if i < left and word in PRONOUNS_ONLY and not _named_before(doc, i):
                 return False  # a bare "she" two sentences back with nobody introduced: not enough
             return True
@@ -592,6 +594,24 @@ def _clinician_action_after(doc: Doc, i: int, start: int) -> bool:
         if lemma not in ACTION_FILLERS:
             return False
     return False
+
+
+def _clinician_antecedent(doc: Doc, i: int) -> bool:
+    """The person a pronoun stands for is a clinician: the nearest person named before it is one,
+    and nobody else came up before that ("I saw the consultant and he said my hip is arthritic";
+    not "he was fine, but the nurse never noted it, so he was prescribed…")."""
+    for j in range(i - 1, -1, -1):
+        word = doc[j].lower_
+        if word in CLINICIANS:
+            return not any(t.lower_ in THIRD_PARTY for t in doc[:j])
+        if word in THIRD_PARTY and word not in PRONOUNS_ONLY:
+            return False
+    return False
+
+
+CLINICIANS = {"doctor", "doc", "gp", "surgeon", "consultant", "physio", "physiotherapist", "therapist", "specialist",
+              "midwife", "obstetrician", "ob", "cardiologist", "oncologist", "rheumatologist", "nurse", "chiropractor",
+              "osteopath", "orthopaedist", "orthopedist", "radiologist", "dr", "dr."}  # fmt: skip
 
 
 def _aside(doc: Doc, i: int, start: int) -> bool:

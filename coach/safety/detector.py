@@ -183,6 +183,7 @@ class Detector:
             findings.append(
                 _finding(kind, ident, doc[start:end].text, doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text), c)
             )
+        findings = _over_in_the_same_breath(findings, doc.text)
         findings += self._implied(findings)
         findings += self._episodes(doc, findings, today)
         findings += self._in_a_stretch(doc, findings)
@@ -511,6 +512,33 @@ def _sentence_of(starts: List[int], char: int) -> int:
 def _near(sentence: int, scenes, wide: bool) -> bool:
     """The same sentence as a stretch scene, or (wide) the sentence before or after it."""
     return sentence in scenes or wide and bool({sentence - 1, sentence + 1} & scenes)
+
+
+def _over_in_the_same_breath(findings: List[Finding], text: str) -> List[Finding]:
+    """A condition told together with its own ending ("my first run after having flu", "out of
+    commission for two weeks with covid") is over: the user's word that lifts it later
+    (`lifted_by`) also tells it as past when it comes in the same message."""
+    ends: Dict[str, int] = {}
+    for f in findings:
+        if f.kind == "lifted" and f.id.startswith("condition.") and not (f.negated or f.third_party or f.hypothetical):
+            ends.setdefault(f.id.partition(".")[2], f.end)
+    if not ends:
+        return findings
+
+    def over(f: Finding) -> bool:
+        # Told again after the ending with "still" or "now" ("better now but still a fever"), it is not.
+        if f.id not in ends:
+            return False
+        if f.start <= ends[f.id]:
+            return True
+        stop = re.search(r"[.!?]", text[f.end :])
+        said_after = text[ends[f.id] : f.end + (stop.start() if stop else len(text))]
+        return not STILL_NOW & set(re.findall(r"[a-z]+", said_after))
+
+    return [replace(f, resolved=True) if f.kind == "condition" and over(f) else f for f in findings]
+
+
+STILL_NOW = frozenset({"still", "now", "today", "again", "currently", "tonight"})
 
 
 def _longest_first(matches: Iterable[Tuple[str, int, int]]) -> List[Tuple[str, int, int]]:

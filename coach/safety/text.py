@@ -63,6 +63,8 @@ def normalise(text: str) -> str:
     text = re.sub(r"(?<=[a-z])\((?=[a-z])", " (", text)
     text = _TEXT_SPEAK.sub(lambda m: TEXT_SPEAK[m.group(0)], text)
     text = _ME_FOR_MY.sub(r"my \1", text)  # "had me knee done", "me back's gone"
+    # "4 weeks post -op", "postop", "post- op": one word for the operation's aftermath.
+    text = re.sub(r"\bpost\s*-\s*op\b|\bpostop\b", "post-op", text)
     text = re.sub(r"\bim\b", "i'm", text)
     text = re.sub(r"\bive\b", "i've", text)
     return text

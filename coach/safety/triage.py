@@ -315,8 +315,8 @@ class Triage:
         if not theirs and not their_past:
             return False
         speaks_of_self = any(
-            f.id == "own_body" and not f.third_party and not THEIR_WORDS & set(f.text.lower().split()) for f in findings
-        )  # "I would consider her very active" is not about the user
+            f.id == "own_body" and not f.third_party and not THEIR_WORDS & _bare_words(f.text) for f in findings
+        )  # "I would consider her very active", "my dad's been having hip pain" are not about the user
         # Their emergency is one happening now: said to be today, or told with no time in a message
         # only about them ("my husband collapsed with chest pain"). "My nan broke her hip, so I'm
         # trying to stay mobile" is a family story, and a fall or a break needs a time to count.
@@ -646,6 +646,11 @@ def _add_message(d: Decision, message: str) -> None:
             d.messages[i] = message
             return
     d.messages.append(message)
+
+
+def _bare_words(text: str) -> set:
+    """A phrase's words without their possessive ending: "my dad's hip" -> {"my", "dad", "hip"}."""
+    return {word.split("'")[0] for word in text.lower().replace("\u2019", "'").split()}
 
 
 def _current(f: Finding) -> bool:
