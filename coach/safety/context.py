@@ -586,8 +586,9 @@ def _third_party(doc: Doc, left: int, start: int, end: int, right: int) -> bool:
 
 
 def _clinician_action_after(doc: Doc, i: int, start: int) -> bool:
-    """The verb after "they", over the small words between ("they also had to do", "they then took out")."""
-    for j in range(i + 1, min(start, i + 5)):
+    """The verb after "they", over the small words between ("they also had to do", "they then took out"),
+    up to the phrase's own first word ("they put a pacemaker in": the match starts at "put")."""
+    for j in range(i + 1, min(start + 1, i + 5)):
         lemma = doc[j].lemma_.lower()
         if lemma in CLINICIAN_ACTIONS:
             return True

@@ -62,6 +62,23 @@ def test_time_separates_recent_from_past_surgery(triage):
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "my pacemaker was fitted 3 weeks ago",  # the act and the device apart
+        "they put a pacemaker in last month",  # the hospital's "they", the match starting at its verb
+        "six weeks post pacemaker",
+    ],
+)
+def test_a_pacemaker_fitted_is_a_recent_heart_operation_however_told(triage, text):
+    d = outcome(triage, text)
+    assert d.outcome.value == "REFER" and "PQ1" in d.rule_ids and d.about != "someone_else"
+
+
+def test_living_with_a_pacemaker_only_asks(triage):
+    assert outcome(triage, "I've had a pacemaker for ten years and my hips are stiff").outcome.value == "CLARIFY"
+
+
+@pytest.mark.parametrize(
     "text,expected",
     [
         ("surgery 10 years ago", 3650),
